@@ -1,0 +1,47 @@
+//! `genepheno`: the native side of the pipeline (data -> model -> training -> export), sharing the
+//! sequence parsing and model code with the browser app through the `genepheno` crate.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "genepheno", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check FASTA files with the same parser and validation the browser uses.
+    Check {
+        /// FASTA files (plain or gzip-compressed)
+        files: Vec<std::path::PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Check { files } => check(&files),
+    }
+}
+
+/// Prints a TSV line per record (`source, number, id, kind, protein length, problems`) and the
+/// file-level problems on stderr, with the same wording the browser shows.
+fn check(files: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    println!("source\tnumber\tid\tkind\tprotein_length\tproblems");
+    for path in files {
+        let bytes = std::fs::read(path)?;
+        let name = path.display().to_string();
+        let outcome = genepheno::sequence::parse_all(&name, &bytes);
+        for r in &outcome.records {
+            let problems: Vec<String> = r.problems.iter().map(ToString::to_string).collect();
+            let kind = r.kind.label();
+            let len = r.protein_length();
+            println!("{name}\t{}\t{}\t{kind}\t{len}\t{}", r.number, r.id, problems.join("; "));
+        }
+        for problem in &outcome.file_problems {
+            eprintln!("{problem}");
+        }
+    }
+    Ok(())
+}
