@@ -2,3 +2,6 @@
 //! native tools. Nothing here touches the DOM, the file system or the network.
 
 pub mod sequence;
+
+#[cfg(feature = "model")]
+pub mod model;

@@ -1,0 +1,197 @@
+//! Inference as the browser runs it: load checked weights, score sequences, explain a phenotype.
+//!
+//! Every read from the device is asynchronous (`into_data_async`), because a WebGPU buffer cannot
+//! be read synchronously in the browser; native callers (`genepheno predict`) drive the same
+//! futures with a blocking executor, so both sides run this exact code.
+
+use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
+
+use super::metadata::ModelMetadata;
+use super::network::GenePheno;
+use super::ontology::Ontology;
+use super::tokens::SequenceBatch;
+use super::{ModelError, store};
+
+/// Scores of one gene.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Activation of every GO concept (predicted probability, or the curated 0/1 annotation in
+    /// known-gene mode), in metadata order.
+    pub concepts: Vec<f32>,
+    /// Probability of every phenotype term, after max-propagation up the phenotype ontology
+    /// (a term scores at least as high as its descendants), in metadata order.
+    pub phenotypes: Vec<f32>,
+}
+
+/// How much each concept adds to one phenotype's logit for one gene.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// Per-concept contribution (activation times weight), in concept order.
+    pub contributions: Vec<f32>,
+    /// The phenotype's bias; `bias + sum(contributions)` is the term's own logit (before
+    /// propagation from descendants).
+    pub bias: f32,
+}
+
+/// A loaded model plus what is needed to present its output.
+#[derive(Debug)]
+pub struct Predictor {
+    model: GenePheno,
+    metadata: ModelMetadata,
+    ontology: Option<Ontology>,
+    device: Device,
+}
+
+async fn read(tensor: Tensor<2>) -> Result<Vec<f32>, ModelError> {
+    let data = tensor.into_data_async().await.map_err(|e| ModelError::Read(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| ModelError::Read(format!("{e:?}")))
+}
+
+impl Predictor {
+    /// Checks the weights' SHA-256 against the metadata and decodes them into the architecture.
+    pub fn new(metadata: ModelMetadata, weights: Vec<u8>, device: &Device) -> Result<Self, ModelError> {
+        let model = store::load_checked(&metadata, weights, device)?;
+        if model.concept_count() != metadata.concepts.len()
+            || model.phenotype_count() != metadata.phenotypes.len()
+        {
+            return Err(ModelError::Metadata("term lists do not match the architecture".into()));
+        }
+        let parents: Vec<Vec<u32>> = metadata.phenotypes.iter().map(|p| p.parents.clone()).collect();
+        let ontology = if parents.iter().any(|p| !p.is_empty()) {
+            Some(Ontology::new(parents).map_err(|e| ModelError::Metadata(e.to_string()))?)
+        } else {
+            None
+        };
+        Ok(Self { model, metadata, ontology, device: device.clone() })
+    }
+
+    /// Builds a predictor around an in-memory model (trainer and evaluation).
+    pub fn from_model(model: GenePheno, metadata: ModelMetadata, device: &Device) -> Result<Self, ModelError> {
+        let parents: Vec<Vec<u32>> = metadata.phenotypes.iter().map(|p| p.parents.clone()).collect();
+        let ontology = if parents.iter().any(|p| !p.is_empty()) {
+            Some(Ontology::new(parents).map_err(|e| ModelError::Metadata(e.to_string()))?)
+        } else {
+            None
+        };
+        Ok(Self { model, metadata, ontology, device: device.clone() })
+    }
+
+    /// The metadata the model was loaded with.
+    pub fn metadata(&self) -> &ModelMetadata {
+        &self.metadata
+    }
+
+    /// The network.
+    pub fn model(&self) -> &GenePheno {
+        &self.model
+    }
+
+    fn finish(&self, concepts: Vec<f32>, mut logits: Vec<f32>) -> Vec<Prediction> {
+        let nc = self.model.concept_count();
+        let np = self.model.phenotype_count();
+        for v in &mut logits {
+            *v = 1.0 / (1.0 + (-*v).exp());
+        }
+        if let Some(onto) = &self.ontology {
+            onto.propagate_max(&mut logits);
+        }
+        concepts
+            .chunks(nc)
+            .zip(logits.chunks(np))
+            .map(|(c, p)| Prediction { concepts: c.to_vec(), phenotypes: p.to_vec() })
+            .collect()
+    }
+
+    /// Sequence mode: scores residue strings (already parsed and validated by
+    /// [`crate::sequence`]). Sequences of any length are windowed.
+    pub async fn predict(&self, sequences: &[&[u8]]) -> Result<Vec<Prediction>, ModelError> {
+        if sequences.is_empty() {
+            return Ok(Vec::new());
+        }
+        if sequences.iter().any(|s| s.is_empty()) {
+            return Err(ModelError::Input("empty sequence".into()));
+        }
+        let batch = SequenceBatch::new(sequences, self.metadata.config.window, &self.device);
+        let concepts = sigmoid(self.model.concept_logits(&batch));
+        let logits = self.model.phenotype_logits(concepts.clone());
+        let concepts = read(concepts).await?;
+        let logits = read(logits).await?;
+        Ok(self.finish(concepts, logits))
+    }
+
+    /// Known-gene mode: scores genes from their curated GO concept vectors (one row of
+    /// `concept_count()` values in [0, 1] per gene, closed upward in GO).
+    pub async fn predict_from_concepts(&self, rows: &[Vec<f32>]) -> Result<Vec<Prediction>, ModelError> {
+        let nc = self.model.concept_count();
+        if rows.iter().any(|r| r.len() != nc) {
+            return Err(ModelError::Input(format!("concept rows must have {nc} values")));
+        }
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let flat: Vec<f32> = rows.concat();
+        let concepts = Tensor::<2>::from_data(TensorData::new(flat.clone(), [rows.len(), nc]), &self.device);
+        let logits = read(self.model.phenotype_logits(concepts)).await?;
+        Ok(self.finish(flat, logits))
+    }
+
+    /// Per-concept contributions to one phenotype's logit for one gene's concept activations.
+    pub async fn explain(&self, concepts: &[f32], phenotype: usize) -> Result<Explanation, ModelError> {
+        let nc = self.model.concept_count();
+        if concepts.len() != nc || phenotype >= self.model.phenotype_count() {
+            return Err(ModelError::Input("concept vector or phenotype index out of range".into()));
+        }
+        let row = Tensor::<2>::from_data(TensorData::new(concepts.to_vec(), [1, nc]), &self.device);
+        let contributions = read(self.model.contributions(row, phenotype)).await?;
+        let bias = read(self.model.phenotype_bias(phenotype).reshape([1, 1])).await?[0];
+        Ok(Explanation { contributions, bias })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::encoder::EncoderConfig;
+    use crate::model::metadata::{sha256_hex, tests::metadata};
+    use crate::model::network::ModelConfig;
+
+    fn predictor() -> Predictor {
+        let device = Device::flex();
+        let config = ModelConfig::new(6, 4, EncoderConfig::new().with_channels(8).with_embed_dim(4))
+            .with_hidden(8)
+            .with_window(20);
+        let bytes = store::to_bytes(&config.init(&device)).unwrap();
+        let meta = metadata(config, sha256_hex(&bytes));
+        Predictor::new(meta, bytes, &device).unwrap()
+    }
+
+    #[test]
+    fn predictions_are_ontology_consistent_for_long_and_short_sequences() {
+        let p = predictor();
+        let long = b"MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQ".repeat(3);
+        let out = pollster::block_on(p.predict(&[&long, b"MA"])).unwrap();
+        assert_eq!(out.len(), 2);
+        for gene in &out {
+            assert_eq!(gene.concepts.len(), 6);
+            assert_eq!(gene.phenotypes.len(), 4);
+            // Term 0 is every other term's parent.
+            assert!(gene.phenotypes[1..].iter().all(|&s| s <= gene.phenotypes[0]));
+            assert!(gene.phenotypes.iter().all(|s| (0.0..=1.0).contains(s)));
+        }
+        assert!(pollster::block_on(p.predict(&[b""])).is_err());
+    }
+
+    #[test]
+    fn explanation_adds_up_to_the_known_gene_score() {
+        let p = predictor();
+        let concepts = vec![1.0, 0.0, 1.0, 1.0, 0.0, 0.0];
+        let known = pollster::block_on(p.predict_from_concepts(&[concepts.clone()])).unwrap();
+        // Term 3 has no descendants, so its score is its own sigmoid(logit).
+        let why = pollster::block_on(p.explain(&concepts, 3)).unwrap();
+        let logit = why.bias + why.contributions.iter().sum::<f32>();
+        let score = 1.0 / (1.0 + (-logit).exp());
+        assert!((score - known[0].phenotypes[3]).abs() < 1e-5);
+        assert_eq!(why.contributions[1], 0.0);
+    }
+}
