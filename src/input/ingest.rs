@@ -1,0 +1,112 @@
+//! The session's inputs and the slice-by-slice reading of new ones.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use genepheno::sequence::{FileProblem, Identifiers, Parser, SequenceRecord, decode, file_problem};
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+
+/// How long one slice of parsing may hold the UI thread before yielding, in milliseconds.
+/// About three frames: the page keeps repainting and the progress bar moves.
+const SLICE_MS: f64 = 40.0;
+
+/// Reading of one input that is under way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    /// Tells apart two inputs of the same name (the same file dropped twice).
+    pub key: u64,
+    pub source: String,
+    pub bytes_read: usize,
+    pub total_bytes: usize,
+    pub records: usize,
+}
+
+/// Everything the user has given in this session, shared by the input panel and the record list.
+#[derive(Clone, Copy)]
+pub struct Inputs {
+    pub records: RwSignal<Vec<SequenceRecord>>,
+    pub file_problems: RwSignal<Vec<FileProblem>>,
+    /// Inputs being read right now, with their progress.
+    pub reading: RwSignal<Vec<Progress>>,
+    /// Identifiers given out so far: unique across all inputs of the session.
+    ids: StoredValue<Identifiers>,
+}
+
+impl Inputs {
+    pub fn new() -> Self {
+        Self {
+            records: RwSignal::new(Vec::new()),
+            file_problems: RwSignal::new(Vec::new()),
+            reading: RwSignal::new(Vec::new()),
+            ids: StoredValue::new(Identifiers::default()),
+        }
+    }
+
+    /// Forgets every input.
+    pub fn clear(&self) {
+        self.records.set(Vec::new());
+        self.file_problems.set(Vec::new());
+        self.ids.set_value(Identifiers::default());
+    }
+
+    /// Reads one input in the background, adding its records slice by slice.
+    pub fn add(&self, source: String, bytes: Vec<u8>) {
+        let inputs = *self;
+        leptos::task::spawn_local(async move { inputs.read(source, bytes).await });
+    }
+
+    /// Reports an input that could not even be read (e.g. a file the browser refused to open).
+    pub fn add_problem(&self, source: String, message: String) {
+        self.file_problems.update(|p| p.push(FileProblem { source_name: source, message }));
+    }
+
+    async fn read(self, source: String, bytes: Vec<u8>) {
+        let decoded = match decode(&bytes) {
+            Ok(decoded) => decoded,
+            Err(error) => {
+                self.file_problems.update(|p| p.push(file_problem(&source, &error)));
+                return;
+            }
+        };
+        let mut parser = Parser::new(source.clone(), &decoded.text);
+        static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
+        let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+        let mut progress =
+            Progress { key, source, bytes_read: 0, total_bytes: parser.total_bytes(), records: 0 };
+        self.reading.update(|r| r.push(progress.clone()));
+        loop {
+            let started = now_ms();
+            let mut slice = Vec::new();
+            let mut finished = false;
+            while now_ms() - started < SLICE_MS {
+                let batch = self
+                    .ids
+                    .try_update_value(|ids| parser.next_batch(ids, 256))
+                    .unwrap_or_default();
+                if batch.is_empty() {
+                    finished = true;
+                    break;
+                }
+                slice.extend(batch);
+            }
+            progress.records += slice.len();
+            progress.bytes_read = parser.bytes_read();
+            self.records.update(|r| r.extend(slice));
+            self.reading.update(|r| {
+                if let Some(p) = r.iter_mut().find(|p| p.key == progress.key) {
+                    *p = progress.clone();
+                }
+            });
+            if finished {
+                break;
+            }
+            // Yield to the browser so it can paint and handle input before the next slice.
+            TimeoutFuture::new(0).await;
+        }
+        self.reading.update(|r| r.retain(|p| p.key != progress.key));
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}

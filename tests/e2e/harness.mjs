@@ -1,0 +1,101 @@
+// Shared set-up for the end-to-end tests: a static server for the built app on loopback, Debian's
+// headless Chromium driven by Playwright, and the checks every journey makes (no console errors,
+// no request leaving the page's origin, screenshots for a person to look at).
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const DIST = process.env.GENEPHENO_DIST ?? path.resolve("target/e2e-dist");
+export const SCREENSHOTS = process.env.GENEPHENO_SCREENSHOTS ?? path.resolve("target/e2e-screenshots");
+export const FIXTURES = path.resolve(import.meta.dirname, "../../crates/genepheno/tests/fixtures/biopython-1.85");
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".wasm": "application/wasm",
+  ".css": "text/css", ".json": "application/json", ".fasta": "text/plain", ".md": "text/plain",
+  ".bpk": "application/octet-stream", ".svg": "image/svg+xml", ".png": "image/png",
+};
+
+/** Serves the built app from DIST on 127.0.0.1 at a free port. */
+export async function serveApp() {
+  assert.ok(fs.existsSync(path.join(DIST, "index.html")), `no build in ${DIST}: run trunk build first`);
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://localhost");
+    let file = path.normalize(path.join(DIST, decodeURIComponent(url.pathname)));
+    if (!file.startsWith(DIST)) { res.writeHead(403).end(); return; }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
+    if (!fs.existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return { origin, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Launches Debian's Chromium headless, with the flags this machine's closed network needs. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--enable-unsafe-webgpu",
+    ],
+  });
+}
+
+/**
+ * Opens the app in a fresh page that records console errors, page errors and every request, and
+ * waits until the app has mounted.
+ */
+export async function openApp(browser, origin) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const problems = [];
+  const requests = [];
+  page.on("console", (msg) => { if (msg.type() === "error") problems.push(`console: ${msg.text()}`); });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("request", (req) => requests.push(req.url()));
+  await page.goto(origin);
+  await page.getByRole("heading", { name: "GenePheno Web" }).waitFor();
+  return {
+    page,
+    /** Fails if the page logged an error or asked for anything outside its own origin. */
+    assertClean() {
+      assert.deepEqual(problems, [], "the page logged errors");
+      const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith("data:") && !u.startsWith("blob:"));
+      assert.deepEqual(foreign, [], "requests left the page's origin");
+    },
+    close: () => context.close(),
+  };
+}
+
+/** Saves a full-page screenshot under SCREENSHOTS for a person to look at. */
+export async function screenshot(page, name) {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Drops files on the drop zone the way a browser does: a `drop` event carrying a DataTransfer. */
+export async function dropFiles(page, files) {
+  const payload = files.map(({ name, bytes }) => ({ name, b64: Buffer.from(bytes).toString("base64") }));
+  const dataTransfer = await page.evaluateHandle((items) => {
+    const dt = new DataTransfer();
+    for (const { name, b64 } of items) {
+      const raw = atob(b64);
+      const bytes = new Uint8Array(raw.length);
+      for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+      dt.items.add(new File([bytes], name));
+    }
+    return dt;
+  }, payload);
+  await page.dispatchEvent('[data-testid="drop-zone"]', "dragover", { dataTransfer });
+  await page.dispatchEvent('[data-testid="drop-zone"]', "drop", { dataTransfer });
+}
+
+export function fixture(name) {
+  return { name, bytes: fs.readFileSync(path.join(FIXTURES, name)) };
+}
