@@ -81,8 +81,13 @@ export async function screenshot(page, name) {
 
 /** Drops files on the drop zone the way a browser does: a `drop` event carrying a DataTransfer. */
 export async function dropFiles(page, files) {
+  await dispatchDrop(page, await makeDataTransfer(page, files));
+}
+
+/** Builds, in the page, a DataTransfer holding the given files. */
+export async function makeDataTransfer(page, files) {
   const payload = files.map(({ name, bytes }) => ({ name, b64: Buffer.from(bytes).toString("base64") }));
-  const dataTransfer = await page.evaluateHandle((items) => {
+  return page.evaluateHandle((items) => {
     const dt = new DataTransfer();
     for (const { name, b64 } of items) {
       const raw = atob(b64);
@@ -92,6 +97,10 @@ export async function dropFiles(page, files) {
     }
     return dt;
   }, payload);
+}
+
+/** Dispatches dragover and drop carrying `dataTransfer` on the drop zone. */
+export async function dispatchDrop(page, dataTransfer) {
   await page.dispatchEvent('[data-testid="drop-zone"]', "dragover", { dataTransfer });
   await page.dispatchEvent('[data-testid="drop-zone"]', "drop", { dataTransfer });
 }
