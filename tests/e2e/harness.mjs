@@ -7,9 +7,10 @@ import path from "node:path";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
-const DIST = process.env.GENEPHENO_DIST ?? path.resolve("target/e2e-dist");
-export const SCREENSHOTS = process.env.GENEPHENO_SCREENSHOTS ?? path.resolve("target/e2e-screenshots");
-export const FIXTURES = path.resolve(import.meta.dirname, "../../crates/genepheno/tests/fixtures/biopython-1.85");
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const DIST = process.env.GENEPHENO_DIST ?? path.join(ROOT, "target/e2e-dist");
+export const SCREENSHOTS = process.env.GENEPHENO_SCREENSHOTS ?? path.join(ROOT, "target/e2e-screenshots");
+export const FIXTURES = path.join(ROOT, "crates/genepheno/tests/fixtures/biopython-1.85");
 
 const TYPES = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".wasm": "application/wasm",
