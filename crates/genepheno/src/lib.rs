@@ -2,6 +2,7 @@
 //! native tools. Nothing here touches the DOM, the file system or the network.
 
 pub mod sequence;
+pub mod share;
 
 #[cfg(feature = "model")]
 pub mod model;
