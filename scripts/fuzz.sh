@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Fuzzes the FASTA parser and the share-link decoder for a bounded time each (default 120 s):
+#   bash scripts/fuzz.sh [SECONDS]
+# Crashers land in fuzz/artifacts/<target>/; copy each into the regression tests
+# (crates/genepheno/tests/fuzz_regressions.rs) once fixed. cargo-fuzz needs nightly compiler
+# flags; RUSTC_BOOTSTRAP lets the one stable toolchain here accept them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-120}"
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz --version 0.13.2
+export RUSTC_BOOTSTRAP=1
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/genepheno-web/fuzz-target}"
+mkdir -p fuzz/corpus/fasta fuzz/corpus/share_link
+cp crates/genepheno/tests/fixtures/biopython-1.85/*.{fasta,fa,pro,nu,gz} fuzz/corpus/fasta/ 2>/dev/null || true
+for target in fasta share_link; do
+  echo "== fuzzing $target for ${seconds}s"
+  cargo fuzz run --fuzz-dir fuzz "$target" -- -max_total_time="$seconds" -max_len=65536
+done
