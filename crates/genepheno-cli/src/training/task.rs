@@ -1,0 +1,185 @@
+//! A dataset turned into a learning task: which GO terms form the concept bottleneck, the dense
+//! label and concept rows of each gene, the exclusive pairs, and the metadata that ships with a
+//! model trained on it. Training, evaluation and export all build it the same way, from the
+//! training part of the split only (no test gene influences the concept choice).
+
+use std::collections::HashMap;
+
+use genepheno::model::{Concept, ModelConfig, ModelMetadata, Ontology, Phenotype};
+
+use crate::data::dataset::{Dataset, GoNamespace, SplitKind};
+
+/// How the GO concepts of the bottleneck are chosen.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ConceptChoice {
+    /// Smallest GO depth kept (the paper uses depth-2 terms; deeper terms are more specific).
+    pub min_depth: u32,
+    /// A term needs at least this many annotated training genes (enough to learn it).
+    pub min_genes: usize,
+    /// Terms annotated to more than this share of training genes say little about a gene.
+    pub max_share: f64,
+    /// At most this many terms, the most frequent first (a multiple of 4 keeps WebGPU happy).
+    pub max_terms: usize,
+}
+
+impl Default for ConceptChoice {
+    fn default() -> Self {
+        Self { min_depth: 2, min_genes: 20, max_share: 0.5, max_terms: 1000 }
+    }
+}
+
+/// The learning task; see the module docs.
+pub struct Task {
+    pub data: Dataset,
+    pub split: SplitKind,
+    /// GO term indices (into `data.go_terms`) of the concepts, in bottleneck order.
+    pub concepts: Vec<usize>,
+    concept_of_go: HashMap<usize, usize>,
+    /// Exclusive label pairs.
+    pub exclusive: Vec<(usize, usize)>,
+    /// Label ontology (HPO); `None` for flat label sets.
+    pub ontology: Option<Ontology>,
+}
+
+impl Task {
+    pub fn new(data: Dataset, split: SplitKind, choice: &ConceptChoice) -> anyhow::Result<Self> {
+        let train = &data.split(split).train;
+        let mut counts = vec![0usize; data.go_terms.len()];
+        for &g in train {
+            for &t in &data.genes[g].go_closed {
+                counts[t] += 1;
+            }
+        }
+        let max_genes = (choice.max_share * train.len() as f64) as usize;
+        let mut concepts: Vec<usize> = (0..data.go_terms.len())
+            .filter(|&t| {
+                data.go_terms[t].depth >= choice.min_depth
+                    && counts[t] >= choice.min_genes
+                    && counts[t] <= max_genes
+            })
+            .collect();
+        // Most frequent first; ties by GO id (the term order), so the choice is deterministic.
+        concepts.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
+        concepts.truncate(choice.max_terms);
+        concepts.sort_unstable();
+        anyhow::ensure!(!concepts.is_empty(), "no GO term passes the concept choice");
+        let concept_of_go = concepts.iter().enumerate().map(|(i, &t)| (t, i)).collect();
+        let exclusive = data.exclusive_pairs.iter().map(|p| (p.a, p.b)).collect();
+        let ontology = if data.kind.has_graph() {
+            let parents = data.labels.iter().map(|l| l.parents.iter().map(|&p| p as u32).collect()).collect();
+            Some(Ontology::new(parents)?)
+        } else {
+            None
+        };
+        Ok(Self { data, split, concepts, concept_of_go, exclusive, ontology })
+    }
+
+    pub fn label_count(&self) -> usize {
+        self.data.labels.len()
+    }
+
+    pub fn concept_count(&self) -> usize {
+        self.concepts.len()
+    }
+
+    /// Dense 0/1 label row of a gene (labels are already closed upward by the data build).
+    pub fn label_row(&self, gene: usize) -> Vec<f32> {
+        let mut row = vec![0f32; self.label_count()];
+        for &l in &self.data.genes[gene].labels {
+            row[l] = 1.0;
+        }
+        row
+    }
+
+    /// Dense 0/1 concept row of a gene: its upward-closed GO annotations among the concepts.
+    pub fn concept_row(&self, gene: usize) -> Vec<f32> {
+        let mut row = vec![0f32; self.concept_count()];
+        for t in &self.data.genes[gene].go_closed {
+            if let Some(&c) = self.concept_of_go.get(t) {
+                row[c] = 1.0;
+            }
+        }
+        row
+    }
+
+    /// Whether the gene has curated GO at all (its concept row is a real target).
+    pub fn has_go(&self, gene: usize) -> bool {
+        !self.data.genes[gene].go_closed.is_empty()
+    }
+
+    /// Training-split frequency of every label (for the frequency bins and the metadata).
+    pub fn train_frequency(&self) -> Vec<usize> {
+        (0..self.label_count()).map(|l| self.data.train_frequency(l, self.split)).collect()
+    }
+
+    /// The top-level system of each label: the ancestor(s) without parents, by name.
+    fn systems(&self) -> Vec<Option<String>> {
+        let Some(onto) = &self.ontology else { return vec![None; self.label_count()] };
+        (0..self.label_count())
+            .map(|l| {
+                let mut tops: Vec<usize> = onto
+                    .ancestors(l)
+                    .into_iter()
+                    .map(|a| a as usize)
+                    .chain(std::iter::once(l))
+                    .filter(|&a| self.data.labels[a].parents.is_empty())
+                    .collect();
+                tops.sort_unstable();
+                let names: Vec<&str> = tops.iter().map(|&a| self.data.labels[a].name.as_str()).collect();
+                (!names.is_empty()).then(|| names.join("; "))
+            })
+            .collect()
+    }
+
+    /// The metadata of a model trained on this task (checksum and threshold filled in later).
+    pub fn metadata(&self, config: ModelConfig, dataset_version: &str) -> ModelMetadata {
+        let namespace = |n: GoNamespace| match n {
+            GoNamespace::BiologicalProcess => "biological_process",
+            GoNamespace::MolecularFunction => "molecular_function",
+            GoNamespace::CellularComponent => "cellular_component",
+        };
+        let concepts = self
+            .concepts
+            .iter()
+            .map(|&t| {
+                let term = &self.data.go_terms[t];
+                Concept { id: term.id.clone(), name: term.name.clone(), namespace: namespace(term.namespace).into() }
+            })
+            .collect();
+        let frequency = self.train_frequency();
+        let phenotypes = self
+            .data
+            .labels
+            .iter()
+            .zip(self.systems())
+            .zip(frequency)
+            .map(|((l, system), n)| Phenotype {
+                id: l.id.clone(),
+                name: l.name.clone(),
+                system,
+                parents: l.parents.iter().map(|&p| p as u32).collect(),
+                train_genes: n as u32,
+            })
+            .collect();
+        let licence = match self.data.kind {
+            crate::data::dataset::DatasetKind::Mp => {
+                "Trained on MGI mammalian phenotype gene sets from Enrichr (CC BY-NC-SA 4.0): non-commercial use only."
+            }
+            crate::data::dataset::DatasetKind::Hpo => "Trained on HPO annotations (HPO licence: free use with attribution).",
+            crate::data::dataset::DatasetKind::Gwas => "Trained on dbGaP trait gene sets from Enrichr.",
+        };
+        ModelMetadata {
+            model_version: crate::training::MODEL_VERSION.into(),
+            dataset: self.data.kind.dir_name().into(),
+            dataset_version: dataset_version.into(),
+            config,
+            concepts,
+            phenotypes,
+            threshold: 0.5,
+            quantization: "f32".into(),
+            weights_sha256: String::new(),
+            weights_file: String::new(),
+            licence: licence.into(),
+        }
+    }
+}
