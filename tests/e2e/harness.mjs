@@ -74,10 +74,10 @@ export async function openApp(browser, origin) {
   };
 }
 
-/** Saves a full-page screenshot under SCREENSHOTS for a person to look at. */
-export async function screenshot(page, name) {
+/** Saves a screenshot (the full page unless told otherwise) under SCREENSHOTS for a person to look at. */
+export async function screenshot(page, name, { fullPage = true } = {}) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
 /** Drops files on the drop zone the way a browser does: a `drop` event carrying a DataTransfer. */

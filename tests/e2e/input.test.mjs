@@ -158,7 +158,7 @@ test("a large input (20 MB, 50,000 records) is read in slices with progress", as
     });
     await dispatchDrop(page, dataTransfer);
     await page.getByTestId("reading").first().waitFor();
-    await screenshot(page, "06-large-reading");
+    await screenshot(page, "06-large-reading", { fullPage: false });
     await page.getByText("50,000 records · 50,000 ready to score").waitFor({ timeout: 120_000 });
     const beats = await page.evaluate(() => {
       const b = window.__beats;
@@ -170,6 +170,40 @@ test("a large input (20 MB, 50,000 records) is read in slices with progress", as
     // The page thread was given back many times while reading: the tab never froze for the whole read.
     assert.ok(beats.count > 20, `only ${beats.count} heartbeats during the read`);
     assert.match(await page.getByTestId("pager").innerText(), /1–100 of 50,000/);
-    await screenshot(page, "07-large-done");
+    await screenshot(page, "07-large-done", { fullPage: false });
   });
+});
+
+test("a 100 MB file and a titin-sized protein are read whole, from the file picker", async () => {
+  const os = await import("node:os");
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const real = fixture("multi_ex.fasta").bytes.toString().split(">").filter(Boolean);
+  const residues = real.map((r) => r.split("\n").slice(1).join(""));
+  // A titin-sized protein (35,000 residues) made of real Swiss-Prot segments, wrapped at 60.
+  let titinSized = "";
+  for (let i = 0; titinSized.length < 35_000; i++) titinSized += residues[i % residues.length];
+  titinSized = titinSized.slice(0, 35_000).replace(/(.{60})/g, "$1\n");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "genepheno-e2e-"));
+  const big = path.join(dir, "big100.fa");
+  const out = fs.openSync(big, "w");
+  let n = 0;
+  let written = 0;
+  fs.writeSync(out, `>titin_sized long protein\n${titinSized}\n`);
+  while (written < 100 * 1024 * 1024) {
+    const rec = `>r${n} ${real[n % real.length]}`;
+    written += fs.writeSync(out, rec);
+    n++;
+  }
+  fs.closeSync(out);
+  const total = n + 1;
+  await journey(async (page) => {
+    await page.getByTestId("file-picker").setInputFiles(big);
+    await page.getByTestId("reading").first().waitFor();
+    const expected = `${total.toLocaleString("en-US")} records · ${total.toLocaleString("en-US")} ready to score`;
+    await page.getByText(expected).waitFor({ timeout: 300_000 });
+    assert.match(await row(page, "titin_sized").innerText(), /35,000 aa/);
+    await screenshot(page, "08-100mb", { fullPage: false });
+  });
+  fs.rmSync(dir, { recursive: true });
 });
