@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-exec trunk serve --release
+# No auto-reload: its injected script would fall outside the page's Content-Security-Policy.
+exec trunk serve --release --no-autoreload
