@@ -5,6 +5,7 @@ import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
 import assert from "node:assert/strict";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -108,4 +109,34 @@ export async function dispatchDrop(page, dataTransfer) {
 
 export function fixture(name) {
   return { name, bytes: fs.readFileSync(path.join(FIXTURES, name)) };
+}
+
+/**
+ * Registers, for the calling test file, one server and one browser shared by its tests, and
+ * returns `journey(body)`: runs `body(page)` in a fresh page, then fails on console errors or
+ * foreign requests.
+ */
+export function useApp() {
+  let server;
+  let browser;
+  before(async () => {
+    server = await serveApp();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  async function journey(body) {
+    const app = await openApp(browser, server.origin);
+    try {
+      await body(app.page);
+      app.assertClean();
+    } finally {
+      await app.close();
+    }
+  }
+  /** A page without the closing checks, for tests that provoke errors on purpose. */
+  journey.open = () => openApp(browser, server.origin);
+  return journey;
 }

@@ -1,32 +1,10 @@
 // Journeys of getting sequences into the page (issue: foundation), in headless Chromium against
 // the release build.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  serveApp, launchBrowser, openApp, screenshot, dropFiles, makeDataTransfer, dispatchDrop, fixture,
-} from "./harness.mjs";
+import { useApp, screenshot, dropFiles, makeDataTransfer, dispatchDrop, fixture } from "./harness.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await serveApp();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-/** Runs a journey in a fresh page; fails on console errors or foreign requests. */
-async function journey(body) {
-  const app = await openApp(browser, server.origin);
-  try {
-    await body(app.page);
-    app.assertClean();
-  } finally {
-    await app.close();
-  }
-}
+const journey = useApp();
 
 const summary = (page) => page.getByTestId("summary");
 const row = (page, id) => page.locator(`[data-testid="record-row"][data-record-id="${id}"]`);
