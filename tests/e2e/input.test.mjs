@@ -54,7 +54,7 @@ test("dropping several files lists every record, with per-record and per-file pr
   });
 });
 
-test("pasted text: bare sequences, bad letters and repeated identifiers", async () => {
+test("pasted text: bare sequences, bad letters, repeated identifiers, GenBank layout", async () => {
   await journey(async (page) => {
     const text = [
       "MEEPQSDPSVEPPLSQETFSDLWKLLPENNVLSPLPSQAMDDLMLSPDDIEQWFTEDPGP",
@@ -67,10 +67,15 @@ test("pasted text: bare sequences, bad letters and repeated identifiers", async 
       "MKVLA1AGIV",
       ">empty",
       "",
+      ">numbered copied from a GenBank record",
+      "        1 mkvlaagiva llllaaagcs sseetpavep",
+      "       31 aa",
     ].join("\n");
     await page.getByTestId("paste-area").fill(text);
     await page.getByTestId("read-pasted").click();
-    await page.getByText("5 records · 3 ready to score").waitFor();
+    await page.getByText("6 records · 4 ready to score").waitFor();
+    assert.match(await row(page, "numbered").innerText(), /32 aa/);
+    assert.match(await row(page, "numbered").innerText(), /2 position number\(s\) between the letters \(GenBank\/EMBL layout\) were skipped/);
     assert.match(await row(page, "pasted-1").innerText(), /no header line: named 'pasted-1'/);
     assert.match(await row(page, "dup#2").innerText(), /identifier 'dup' is also used by record 2 of pasted: listed here as 'dup#2'/);
     assert.match(await row(page, "bad").innerText(), /'1' at position 6 is not an amino-acid letter/);

@@ -84,6 +84,8 @@ pub enum Problem {
         "{count} non-standard residue letter(s) ({letters}) are read as unknown residues"
     )]
     NonStandardResidues { letters: String, count: usize },
+    #[error("{count} position number(s) between the letters (GenBank/EMBL layout) were skipped")]
+    PositionNumbersSkipped { count: usize },
     #[error("very short ({length} residues): predictions for short peptides are unreliable")]
     VeryShort { length: usize },
 }

@@ -23,21 +23,35 @@ pub struct Checked {
     pub problems: Vec<Problem>,
 }
 
-/// Checks a record's sequence (line breaks already removed). Whitespace inside lines (as in
-/// sequences copied from a GenBank flat file or a paper) is layout, not sequence, and is skipped.
+/// Checks a record's sequence (line breaks already removed).
+///
+/// Layout is not sequence: whitespace inside lines, and numbers standing alone between spaces
+/// (the position numbers of a GenBank or EMBL flat file: `61 mkvlaagiva llllaaagcs`), are
+/// skipped; the latter with a note. A digit inside a run of letters stays an error.
 pub fn check(raw: &[u8]) -> Checked {
-    let letters: Vec<u8> =
-        raw.iter().filter(|b| !b.is_ascii_whitespace()).map(u8::to_ascii_uppercase).collect();
+    let mut letters = Vec::with_capacity(raw.len());
+    let mut position_numbers = 0;
+    for token in raw.split(u8::is_ascii_whitespace).filter(|t| !t.is_empty()) {
+        if token.iter().all(u8::is_ascii_digit) {
+            position_numbers += 1;
+        } else {
+            letters.extend(token.iter().map(u8::to_ascii_uppercase));
+        }
+    }
     if letters.is_empty() {
         return Checked { kind: SequenceKind::Unreadable, protein: None, problems: vec![Problem::Empty] };
     }
-    if looks_like_nucleotides(&letters) {
+    let mut checked = if looks_like_nucleotides(&letters) {
         check_nucleotides(&letters)
     } else {
         let (protein, problems) = check_protein(&letters);
         let kind = if protein.is_some() { SequenceKind::Protein } else { SequenceKind::Unreadable };
         Checked { kind, protein, problems }
+    };
+    if position_numbers > 0 {
+        checked.problems.insert(0, Problem::PositionNumbersSkipped { count: position_numbers });
     }
+    checked
 }
 
 fn looks_like_nucleotides(letters: &[u8]) -> bool {
@@ -208,6 +222,15 @@ mod tests {
         assert_eq!(c.kind, SequenceKind::Nucleotide);
         assert_eq!(c.protein, None);
         assert_eq!(c.problems, vec![Problem::Untranslatable { residues: 1, stop_at: Some(4) }]);
+    }
+
+    #[test]
+    fn genbank_position_numbers_are_layout() {
+        let c = check(b"        1 mkvlaagiva llllaaagcs\n       21 sseetpa");
+        assert_eq!(c.protein.as_deref(), Some("MKVLAAGIVALLLLAAAGCSSSEETPA"));
+        assert_eq!(c.problems, vec![Problem::PositionNumbersSkipped { count: 2 }]);
+        // A digit inside the letters is not layout.
+        assert!(matches!(check(b"MKV1LLAAGG").problems[..], [Problem::InvalidLetter { position: 4, .. }]));
     }
 
     #[test]
