@@ -4,6 +4,10 @@
 use clap::{Parser, Subcommand};
 
 mod data;
+mod evaluation;
+mod export;
+mod predict;
+mod training;
 
 #[derive(Parser)]
 #[command(name = "genepheno", version, about)]
@@ -24,12 +28,24 @@ enum Command {
         #[command(subcommand)]
         command: data::DataCommand,
     },
+    /// Train the GenePheno model on one dataset (fixed seed, CPU), keeping the best validation epoch.
+    Train(training::TrainArgs),
+    /// Quantize a trained model and write it with its metadata to public/models/.
+    Export(export::ExportArgs),
+    /// Evaluate the model, its ablations and the baselines; write docs/results.json and docs/RESULTS.md.
+    Eval(evaluation::EvalArgs),
+    /// Score the proteins of a FASTA file with a shipped model (TSV on stdout).
+    Predict(predict::PredictArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Check { files } => check(&files),
         Command::Data { command } => Ok(data::run(command)?),
+        Command::Train(args) => training::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Eval(args) => evaluation::run(args),
+        Command::Predict(args) => predict::run(args),
     }
 }
 
