@@ -40,8 +40,10 @@ struct RawLabels {
     notes: Vec<(String, usize)>,
 }
 
-/// Builds everything into `out` (normally the repository's `data/`), using `cache` for packages.
-pub fn build(out: &Path, cache: &Path) -> Result<Manifest, DataError> {
+/// Builds everything into `out` (normally the repository's `data/`), using `cache` for packages
+/// and `work` for scratch files (the mmseqs search is reused from there when its input is
+/// unchanged).
+pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataError> {
     let mut dirs = HashMap::new();
     for source in &SOURCES {
         dirs.insert(source.name, fetch::fetch_and_unpack(source, cache)?);
@@ -117,7 +119,7 @@ pub fn build(out: &Path, cache: &Path) -> Result<Manifest, DataError> {
     // --- splits ------------------------------------------------------------------------------
     eprintln!("aligning {} proteins all-against-all with mmseqs2", genes.len());
     let seq_map: BTreeMap<u32, String> = genes.iter().map(|(g, r)| (*g, r.sequence.clone())).collect();
-    let links = split::mmseqs_links(&seq_map, &cache.join("work/mmseqs"))?;
+    let links = split::mmseqs_links(&seq_map, &work.join("mmseqs"))?;
     let ids: Vec<u32> = genes.keys().copied().collect();
     let groups = split::components(&ids, &links);
     let homology = split::split_by_group(&groups, split::SEED);

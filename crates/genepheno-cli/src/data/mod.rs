@@ -72,7 +72,9 @@ pub enum DataCommand {
         #[arg(long, default_value = "data")]
         data: PathBuf,
     },
-    /// Rebuild into a scratch directory and compare every file byte for byte with `--data`.
+    /// Rebuild from the packages into a fresh scratch directory (recomputing the alignments) and
+    /// compare every file byte for byte with `--data`. Use `--cache` with an empty directory to
+    /// re-download the packages as on a fresh machine.
     Verify {
         #[arg(long, default_value = "data")]
         data: PathBuf,
@@ -86,7 +88,7 @@ pub fn run(command: DataCommand) -> Result<(), DataError> {
         DataCommand::Build { out, cache } => {
             let cache = cache.unwrap_or_else(fetch::default_cache_dir);
             let started = std::time::Instant::now();
-            let manifest = build::build(&out, &cache)?;
+            let manifest = build::build(&out, &cache, &cache.join("work"))?;
             for file in &manifest.files {
                 println!("{}\t{}\t{} bytes\t{} rows", file.sha256, file.path, file.bytes, file.rows);
             }
@@ -136,11 +138,14 @@ fn show(data: &Path) -> Result<(), DataError> {
 /// Rebuilds from the packages and compares with the committed directory.
 fn verify(data: &Path, cache: &Path) -> Result<(), DataError> {
     let committed = manifest::Manifest::read(&data.join("MANIFEST.json"))?;
-    let scratch = cache.join("work/verify-out");
-    if scratch.exists() {
-        std::fs::remove_dir_all(&scratch).map_err(|e| DataError::io(&scratch, e))?;
+    // A fresh scratch directory: nothing computed by an earlier build is reused, only the
+    // checksummed packages.
+    let work = cache.join("verify");
+    if work.exists() {
+        std::fs::remove_dir_all(&work).map_err(|e| DataError::io(&work, e))?;
     }
-    build::build(&scratch, cache)?;
+    let scratch = work.join("out");
+    build::build(&scratch, cache, &work)?;
     let mut paths: Vec<String> = committed.files.iter().map(|f| f.path.clone()).collect();
     paths.push("MANIFEST.json".into());
     let mut bad = Vec::new();
