@@ -4,10 +4,10 @@
 //! the ontology by the caller. A metric is computed over a chosen subset of term columns, so the
 //! frequency bins reuse the same code.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Gene-centric Fmax and where it was reached.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Fmax {
     /// Best F over the threshold grid (0 when no threshold predicts anything).
     pub fmax: f64,
@@ -24,14 +24,20 @@ pub struct Fmax {
 }
 
 /// Macro-averaged phenotype-centric ROC AUC.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MacroAuc {
-    /// Mean AUC over the counted terms (NaN when none counts).
+    /// Mean AUC over the counted terms (NaN when none counts; `null` in JSON).
+    #[serde(deserialize_with = "nan_from_null")]
     pub auc: f64,
     /// Terms with at least one positive and one negative gene (the ones averaged).
     pub terms: usize,
     /// Genes scored.
     pub genes: usize,
+}
+
+/// JSON has no NaN: serde_json writes it as `null`, which reads back as NaN here.
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The threshold grid: 0.00, 0.01, ..., 1.00.
@@ -255,6 +261,14 @@ mod tests {
         assert_eq!(m.terms, 2);
         assert_eq!(m.genes, 2);
         assert!((m.auc - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_undefined_auc_survives_json() {
+        let m = MacroAuc { auc: f64::NAN, terms: 0, genes: 3 };
+        let back: MacroAuc = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert!(back.auc.is_nan());
+        assert_eq!((back.terms, back.genes), (0, 3));
     }
 
     #[test]

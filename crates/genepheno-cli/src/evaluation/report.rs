@@ -1,27 +1,27 @@
 //! One evaluated row (method x mode x part) with its frequency bins, and the JSON and Markdown
 //! renderings `genepheno eval` writes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::metrics::{self, Fmax, MacroAuc};
 use crate::data::dataset::FrequencyBin;
 
 /// Figures of one term subset.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Figures {
     pub fmax: Fmax,
     pub auc: MacroAuc,
 }
 
 /// Figures of one frequency bin.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BinFigures {
     pub bin: String,
     pub figures: Figures,
 }
 
 /// One method scored on one part of the split in one mode.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
     pub dataset: String,
     pub part: String,
