@@ -304,8 +304,14 @@ fn render(all: &[Results]) -> String {
     );
     for results in all {
         s.push_str(&format!("Dataset version `{}`, split `{}`.\n\n", results.dataset_version, results.split));
-        let mut keys: Vec<(&str, &str)> = results.rows.iter().map(|r| (r.dataset.as_str(), r.part.as_str())).collect();
-        keys.dedup();
+        // Sections in first-seen order (rows alternate between parts).
+        let mut keys: Vec<(&str, &str)> = Vec::new();
+        for r in &results.rows {
+            let key = (r.dataset.as_str(), r.part.as_str());
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
         for (dataset, part) in keys {
             let rows: Vec<&Row> = results.rows.iter().filter(|r| r.dataset == dataset && r.part == part).collect();
             let genes = rows.first().map_or(0, |r| r.all.fmax.genes);
