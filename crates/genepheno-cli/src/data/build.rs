@@ -259,6 +259,7 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
         seed: split::SEED,
         min_train_genes: MIN_TRAIN_GENES,
         min_identity: split::MIN_IDENTITY,
+        max_held_out_group: split::MAX_HELD_OUT_GROUP,
         tools: tool_versions(),
         sources: SOURCES.iter().map(SourceEntry::from).collect(),
         files,

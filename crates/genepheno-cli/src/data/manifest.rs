@@ -17,6 +17,8 @@ pub struct Manifest {
     pub seed: u64,
     pub min_train_genes: usize,
     pub min_identity: f64,
+    /// Homology groups larger than this are always in train.
+    pub max_held_out_group: usize,
     /// External tools and the version that produced the files.
     pub tools: BTreeMap<String, String>,
     pub sources: Vec<SourceEntry>,
