@@ -57,7 +57,8 @@ pub fn export(dir: &Path, out: &Path) -> anyhow::Result<ModelMetadata> {
     store::load_checked(&shipped, bytes.clone(), &device)?;
     std::fs::create_dir_all(out)?;
     std::fs::write(out.join(&shipped.weights_file), &bytes)?;
-    std::fs::write(out.join(format!("{}.json", meta.dataset)), serde_json::to_vec_pretty(&shipped)?)?;
+    // Compact JSON: it ships to every browser.
+    std::fs::write(out.join(format!("{}.json", meta.dataset)), serde_json::to_vec(&shipped)?)?;
     eprintln!(
         "exported {} ({} bytes, sha256 {}) to {}",
         shipped.weights_file,
