@@ -166,7 +166,9 @@ impl Task {
                 "Trained on MGI mammalian phenotype gene sets from Enrichr (CC BY-NC-SA 4.0): non-commercial use only."
             }
             crate::data::dataset::DatasetKind::Hpo => "Trained on HPO annotations (HPO licence: free use with attribution).",
-            crate::data::dataset::DatasetKind::Gwas => "Trained on dbGaP trait gene sets from Enrichr.",
+            crate::data::dataset::DatasetKind::Gwas => {
+                "Trained on dbGaP trait gene sets from Enrichr (CC BY-NC-SA 4.0): non-commercial use only."
+            }
         };
         ModelMetadata {
             model_version: crate::training::MODEL_VERSION.into(),
