@@ -52,22 +52,16 @@ impl Predictor {
     /// Checks the weights' SHA-256 against the metadata and decodes them into the architecture.
     pub fn new(metadata: ModelMetadata, weights: Vec<u8>, device: &Device) -> Result<Self, ModelError> {
         let model = store::load_checked(&metadata, weights, device)?;
+        Self::from_model(model, metadata, device)
+    }
+
+    /// Builds a predictor around an in-memory model (trainer and evaluation).
+    pub fn from_model(model: GenePheno, metadata: ModelMetadata, device: &Device) -> Result<Self, ModelError> {
         if model.concept_count() != metadata.concepts.len()
             || model.phenotype_count() != metadata.phenotypes.len()
         {
             return Err(ModelError::Metadata("term lists do not match the architecture".into()));
         }
-        let parents: Vec<Vec<u32>> = metadata.phenotypes.iter().map(|p| p.parents.clone()).collect();
-        let ontology = if parents.iter().any(|p| !p.is_empty()) {
-            Some(Ontology::new(parents).map_err(|e| ModelError::Metadata(e.to_string()))?)
-        } else {
-            None
-        };
-        Ok(Self { model, metadata, ontology, device: device.clone() })
-    }
-
-    /// Builds a predictor around an in-memory model (trainer and evaluation).
-    pub fn from_model(model: GenePheno, metadata: ModelMetadata, device: &Device) -> Result<Self, ModelError> {
         let parents: Vec<Vec<u32>> = metadata.phenotypes.iter().map(|p| p.parents.clone()).collect();
         let ontology = if parents.iter().any(|p| !p.is_empty()) {
             Some(Ontology::new(parents).map_err(|e| ModelError::Metadata(e.to_string()))?)
