@@ -113,7 +113,7 @@ fn sniff(text: &[u8]) -> Result<(), DecodeError> {
         return Err(DecodeError::Fastq);
     }
     // Text before the first header is taken as header-less sequence only if it reads like one.
-    let leading = leading_block(body);
+    let leading = &body[..first_header_offset(body)];
     let chars = leading.iter().filter(|b| !b.is_ascii_whitespace()).count();
     let letters = leading.iter().filter(|b| b.is_ascii_alphabetic() || **b == b'*').count();
     if chars > 0 && letters * 10 >= chars * 9 {
@@ -153,16 +153,17 @@ fn looks_like_fastq(body: &[u8]) -> bool {
     first.starts_with(b"@") && third.starts_with(b"+")
 }
 
-/// The text up to the first line that starts with '>'.
-fn leading_block(body: &[u8]) -> &[u8] {
+/// Offset of the first line that starts with '>' (or the end): what comes before it is
+/// header-less sequence.
+pub(super) fn first_header_offset(text: &[u8]) -> usize {
     let mut at = 0;
-    for line in body.split_inclusive(|&b| b == b'\n') {
+    for line in text.split_inclusive(|&b| b == b'\n') {
         if line.starts_with(b">") {
-            break;
+            return at;
         }
         at += line.len();
     }
-    &body[..at]
+    text.len()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use noodles_fasta::io::Reader;
 use noodles_fasta::record::Definition;
 use serde::{Deserialize, Serialize};
 
-use super::input::{DecodeError, decode};
+use super::input::{DecodeError, decode, first_header_offset};
 use super::problem::FileProblem;
 use super::residues;
 use super::{Problem, SequenceRecord};
@@ -186,18 +186,6 @@ pub fn parse_all(source: &str, bytes: &[u8]) -> ParseOutcome {
 /// The file-level problem for an input that could not be decoded.
 pub fn file_problem(source: &str, error: &DecodeError) -> FileProblem {
     FileProblem { source_name: source.to_owned(), message: error.to_string() }
-}
-
-/// Offset of the first line that starts with '>' (or the end).
-fn first_header_offset(text: &[u8]) -> usize {
-    let mut at = 0;
-    for line in text.split_inclusive(|&b| b == b'\n') {
-        if line.starts_with(b">") {
-            return at;
-        }
-        at += line.len();
-    }
-    text.len()
 }
 
 /// Splits header-less text into sequences at blank lines, dropping blocks with no letters.
