@@ -1,6 +1,9 @@
 //! GenePheno core: everything that must behave identically in the browser (wasm32) and in the
 //! native tools. Nothing here touches the DOM, the file system or the network.
 
+pub mod protocol;
+pub mod results;
+pub mod reference;
 pub mod sequence;
 pub mod share;
 

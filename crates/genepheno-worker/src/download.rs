@@ -1,0 +1,120 @@
+//! Model files: fetched from the app's own origin with progress, and kept in the Cache API so a
+//! later visit loads them without downloading. The weights are cached under a key that contains
+//! their SHA-256, so a new model never meets a stale copy; the caller still checks the checksum
+//! of whatever it gets.
+
+use genepheno::protocol::Response;
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, DedicatedWorkerGlobalScope, RequestCache, RequestInit};
+
+use crate::worker::post;
+
+const CACHE_NAME: &str = "genepheno-models-v1";
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn describe(error: JsValue) -> String {
+    error.as_string().unwrap_or_else(|| format!("{error:?}"))
+}
+
+/// Fetches a small file, revalidating with the server (the metadata names the weights, so it
+/// must be current).
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    let init = RequestInit::new();
+    init.set_cache(RequestCache::NoCache);
+    let response: web_sys::Response = JsFuture::from(scope().fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {}", describe(e)))?
+        .unchecked_into();
+    if !response.ok() {
+        return Err(format!("could not fetch {url}: HTTP {}", response.status()));
+    }
+    let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
+    text.as_string().ok_or_else(|| format!("{url} is not text"))
+}
+
+async fn open_cache() -> Option<Cache> {
+    let caches = scope().caches().ok()?;
+    JsFuture::from(caches.open(CACHE_NAME)).await.ok().map(JsCast::unchecked_into)
+}
+
+/// The weights file `url` whose SHA-256 is `sha256`: from the cache if there, otherwise
+/// downloaded with progress messages and then cached (older versions of the file are removed).
+pub async fn fetch_weights(url: &str, sha256: &str) -> Result<Vec<u8>, String> {
+    let key = format!("{url}?sha256={sha256}");
+    let cache = open_cache().await;
+    if let Some(cache) = &cache
+        && let Ok(hit) = JsFuture::from(cache.match_with_str(&key)).await
+        && let Ok(response) = hit.dyn_into::<web_sys::Response>()
+        && let Ok(buffer) = response.array_buffer()
+        && let Ok(buffer) = JsFuture::from(buffer).await
+    {
+        let bytes = Uint8Array::new(&buffer).to_vec();
+        let total = bytes.len() as u64;
+        post(&Response::Progress { file: url.into(), loaded: total, total: Some(total), from_cache: true });
+        return Ok(bytes);
+    }
+    let mut bytes = download(url).await?;
+    if let Some(cache) = &cache {
+        forget_other_versions(cache, url).await;
+        // Caching is a convenience: a full disk or a private window must not stop the app.
+        if let Ok(response) = web_sys::Response::new_with_opt_u8_array(Some(&mut bytes)) {
+            let _ = JsFuture::from(cache.put_with_str(&key, &response)).await;
+        }
+    }
+    Ok(bytes)
+}
+
+async fn forget_other_versions(cache: &Cache, url: &str) {
+    let Ok(keys) = JsFuture::from(cache.keys()).await else { return };
+    for request in js_sys::Array::from(&keys).iter() {
+        let request: web_sys::Request = request.unchecked_into();
+        if request.url().contains(&format!("{url}?sha256=")) {
+            let _ = JsFuture::from(cache.delete_with_str(&request.url())).await;
+        }
+    }
+}
+
+/// Streams a file, posting progress about every 5% so the page's bar moves without flooding it.
+async fn download(url: &str) -> Result<Vec<u8>, String> {
+    let response: web_sys::Response = JsFuture::from(scope().fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not download {url}: {}", describe(e)))?
+        .unchecked_into();
+    if !response.ok() {
+        return Err(format!("could not download {url}: HTTP {}", response.status()));
+    }
+    let total = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok());
+    let body = response.body().ok_or_else(|| format!("{url}: empty response"))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize);
+    let step = total.map_or(512 * 1024, |t| (t / 20).max(64 * 1024));
+    let mut reported = 0u64;
+    post(&Response::Progress { file: url.into(), loaded: 0, total, from_cache: false });
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(|e| format!("{url}: {}", describe(e)))?;
+        let done = Reflect::get(&chunk, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
+        if done {
+            break;
+        }
+        let value = Reflect::get(&chunk, &"value".into()).map_err(describe)?;
+        bytes.extend(Uint8Array::new(&value).to_vec());
+        let loaded = bytes.len() as u64;
+        if loaded - reported >= step {
+            reported = loaded;
+            post(&Response::Progress { file: url.into(), loaded, total, from_cache: false });
+        }
+    }
+    let loaded = bytes.len() as u64;
+    post(&Response::Progress { file: url.into(), loaded, total: Some(total.unwrap_or(loaded)), from_cache: false });
+    Ok(bytes)
+}

@@ -1,0 +1,269 @@
+//! The loaded model and the answers to the page's requests.
+//!
+//! Two predictors hold the same checked weights: one on the CPU (always there, the fallback) and
+//! one on WebGPU when it is wanted, available and agrees with the CPU on a self-check. If the
+//! GPU fails later, the engine switches to the CPU, tells the page, and answers the request there.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use genepheno::model::burn::prelude::Device;
+use genepheno::model::{ModelError, ModelMetadata, Prediction, Predictor};
+use genepheno::protocol::{
+    Backend, BackendChoice, ConceptSource, Detail, Explained, Item, LIST_FLOOR, Loaded, ModelSummary,
+    Request, Response, Scored, Term, max_abs_difference, top_scores,
+};
+
+use crate::download::{fetch_text, fetch_weights};
+use crate::worker::post;
+
+/// Largest difference between a GPU and a CPU score accepted by the self-check. Both read the
+/// same quantized weights; only the order of floating-point sums differs (measured: < 1e-5).
+const AGREEMENT_TOLERANCE: f32 = 1e-3;
+
+/// Human ubiquitin (UniProt P0CG48, first 76 residues) and a 1,216-residue repeat of it: a short
+/// protein and one the encoder reads in two windows.
+const CHECK_PROTEIN: &str = "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG";
+
+#[derive(Default)]
+pub struct Engine {
+    model: Option<Rc<Model>>,
+    /// The WebGPU device, initialised once per worker (it is expensive and a second one is
+    /// not needed when the page switches datasets).
+    gpu_device: Option<Result<Device, String>>,
+}
+
+struct Model {
+    cpu: Predictor,
+    gpu: Option<Predictor>,
+    backend: Cell<Backend>,
+}
+
+fn now_ms() -> f64 {
+    let scope: web_sys::WorkerGlobalScope = wasm_bindgen::JsCast::unchecked_into(js_sys::global());
+    scope.performance().map_or(0.0, |p| p.now())
+}
+
+impl Engine {
+    pub async fn handle(engine: &Rc<RefCell<Engine>>, request: Request) {
+        match request {
+            Request::Load { dataset, backend } => {
+                // Drop the previous model first: two models at once would double the memory.
+                engine.borrow_mut().model = None;
+                match load(engine, &dataset, backend).await {
+                    Ok((model, loaded)) => {
+                        engine.borrow_mut().model = Some(Rc::new(model));
+                        post(&Response::Loaded(Box::new(loaded)));
+                    }
+                    Err(message) => post(&Response::Failed { message }),
+                }
+            }
+            other => {
+                let model = engine.borrow().model.clone();
+                let Some(model) = model else {
+                    post(&Response::Error { message: "no model is loaded yet".into() });
+                    return;
+                };
+                let response = match model.serve(other).await {
+                    Ok(response) => response,
+                    Err(message) => Response::Error { message },
+                };
+                post(&response);
+            }
+        }
+    }
+}
+
+/// Validated dataset name (it becomes part of a URL).
+fn dataset_file(dataset: &str) -> Result<&'static str, String> {
+    match dataset {
+        "hpo" => Ok("hpo"),
+        "mp" => Ok("mp"),
+        "gwas" => Ok("gwas"),
+        other => Err(format!("there is no phenotype set called '{other}'")),
+    }
+}
+
+async fn load(engine: &Rc<RefCell<Engine>>, dataset: &str, choice: BackendChoice) -> Result<(Model, Loaded), String> {
+    let started = now_ms();
+    let name = dataset_file(dataset)?;
+    let text = fetch_text(&format!("models/{name}.json")).await?;
+    let metadata: ModelMetadata =
+        serde_json::from_str(&text).map_err(|e| format!("models/{name}.json is not model metadata: {e}"))?;
+    if metadata.weights_file.contains('/') || metadata.weights_file.contains("..") {
+        return Err(format!("models/{name}.json names an unexpected weights file"));
+    }
+    let weights = fetch_weights(&format!("models/{}", metadata.weights_file), &metadata.weights_sha256).await?;
+    let cpu = Predictor::new(metadata.clone(), weights.clone(), &Device::flex()).map_err(|e| e.to_string())?;
+    let (gpu, notice) = match choice {
+        BackendChoice::Cpu => (None, None),
+        BackendChoice::Auto | BackendChoice::Gpu => match gpu_predictor(engine, &metadata, weights, &cpu).await {
+            Ok(gpu) => (Some(gpu), None),
+            Err(why) => (None, Some(why)),
+        },
+    };
+    let backend = if gpu.is_some() { Backend::Gpu } else { Backend::Cpu };
+    let loaded = Loaded {
+        backend,
+        notice,
+        model: summary(&metadata),
+        reference_genes: 0,
+        load_ms: now_ms() - started,
+    };
+    Ok((Model { cpu, gpu, backend: Cell::new(backend) }, loaded))
+}
+
+/// The WebGPU predictor, or the reason (worded for the page) why the CPU is used instead.
+async fn gpu_predictor(
+    engine: &Rc<RefCell<Engine>>,
+    metadata: &ModelMetadata,
+    weights: Vec<u8>,
+    cpu: &Predictor,
+) -> Result<Predictor, String> {
+    let known = engine.borrow().gpu_device.clone();
+    let device = match known {
+        Some(device) => device,
+        None => {
+            let device = Device::wgpu_options()
+                .init_async()
+                .await
+                .map_err(|e| format!("WebGPU is not available here ({e:?}); the CPU is used."));
+            engine.borrow_mut().gpu_device = Some(device.clone());
+            device
+        }
+    }?;
+    let gpu = Predictor::new(metadata.clone(), weights, &device)
+        .map_err(|e| format!("the model could not be placed on the GPU ({e}); the CPU is used."))?;
+    let difference = self_check(cpu, &gpu).await.map_err(|e| format!("the GPU failed its self-check ({e}); the CPU is used."))?;
+    if difference > AGREEMENT_TOLERANCE {
+        return Err(format!(
+            "the GPU's scores disagreed with the CPU's (largest difference {difference:.2e}, allowed {AGREEMENT_TOLERANCE:.0e}); the CPU is used."
+        ));
+    }
+    Ok(gpu)
+}
+
+/// Largest difference between the GPU's and the CPU's scores and concept activations on the
+/// check proteins.
+async fn self_check(cpu: &Predictor, gpu: &Predictor) -> Result<f32, ModelError> {
+    let long = CHECK_PROTEIN.repeat(16);
+    let proteins: [&[u8]; 2] = [CHECK_PROTEIN.as_bytes(), long.as_bytes()];
+    let on_cpu = cpu.predict(&proteins).await?;
+    let on_gpu = gpu.predict(&proteins).await?;
+    Ok(on_cpu.iter().zip(&on_gpu).fold(0.0, |worst: f32, (c, g)| {
+        worst
+            .max(max_abs_difference(&c.phenotypes, &g.phenotypes))
+            .max(max_abs_difference(&c.concepts, &g.concepts))
+    }))
+}
+
+fn summary(metadata: &ModelMetadata) -> ModelSummary {
+    ModelSummary {
+        dataset: metadata.dataset.clone(),
+        model_version: metadata.model_version.clone(),
+        dataset_version: metadata.dataset_version.clone(),
+        threshold: metadata.threshold,
+        licence: metadata.licence.clone(),
+        weights_sha256: metadata.weights_sha256.clone(),
+        phenotypes: metadata
+            .phenotypes
+            .iter()
+            .map(|p| Term { id: p.id.clone(), name: p.name.clone(), group: p.system.clone(), parents: p.parents.clone() })
+            .collect(),
+        concepts: metadata
+            .concepts
+            .iter()
+            .map(|c| Term { id: c.id.clone(), name: c.name.clone(), group: Some(c.namespace.clone()), parents: Vec::new() })
+            .collect(),
+    }
+}
+
+impl Model {
+    /// The predictor now in use.
+    fn active(&self) -> &Predictor {
+        match (self.backend.get(), &self.gpu) {
+            (Backend::Gpu, Some(gpu)) => gpu,
+            _ => &self.cpu,
+        }
+    }
+
+    /// Runs `job` on the active backend; if the GPU fails, switches to the CPU for good, tells
+    /// the page, and runs it there.
+    async fn run<T>(&self, job: impl AsyncFn(&Predictor) -> Result<T, ModelError>) -> Result<T, String> {
+        if self.backend.get() == Backend::Gpu {
+            match job(self.active()).await {
+                Ok(value) => return Ok(value),
+                Err(error) => {
+                    self.backend.set(Backend::Cpu);
+                    post(&Response::Switched {
+                        backend: Backend::Cpu,
+                        notice: format!("the GPU failed ({error}); scoring continues on the CPU."),
+                    });
+                }
+            }
+        }
+        job(&self.cpu).await.map_err(|e| e.to_string())
+    }
+
+    async fn prediction(&self, item: &Item, source: ConceptSource) -> Result<Prediction, String> {
+        if item.residues.is_empty() {
+            return Err(format!("sequence {} is empty", item.key));
+        }
+        match source {
+            ConceptSource::Sequence => {
+                let protein = item.residues.as_bytes();
+                let mut out = self.run(async |p: &Predictor| p.predict(&[protein]).await).await?;
+                out.pop().ok_or_else(|| "no prediction".to_string())
+            }
+            ConceptSource::CuratedGo => Err("this sequence is not a known gene with curated GO annotations".into()),
+        }
+    }
+
+    async fn serve(&self, request: Request) -> Result<Response, String> {
+        match request {
+            Request::Load { .. } => unreachable!("handled by the engine"),
+            Request::Score { batch, items } => {
+                if items.iter().any(|i| i.residues.is_empty()) {
+                    return Err("an empty sequence cannot be scored".into());
+                }
+                let proteins: Vec<&[u8]> = items.iter().map(|i| i.residues.as_bytes()).collect();
+                let predictions = self.run(async |p: &Predictor| p.predict(&proteins).await).await?;
+                let results = items
+                    .iter()
+                    .zip(predictions)
+                    .map(|(item, p)| Scored { key: item.key, top: top_scores(&p.phenotypes, LIST_FLOOR), known: None })
+                    .collect();
+                Ok(Response::Scored { batch, results })
+            }
+            Request::Detail { item, source } => {
+                let prediction = self.prediction(&item, source).await?;
+                Ok(Response::Detail(Box::new(Detail {
+                    key: item.key,
+                    source,
+                    phenotypes: prediction.phenotypes,
+                    concepts: prediction.concepts,
+                    known: None,
+                    curated: Vec::new(),
+                    similar: Vec::new(),
+                })))
+            }
+            Request::Explain { item, source, phenotype } => {
+                let prediction = self.prediction(&item, source).await?;
+                let index = phenotype as usize;
+                let score = *prediction.phenotypes.get(index).ok_or("no such phenotype")?;
+                let concepts = prediction.concepts;
+                let why = self.run(async |p: &Predictor| p.explain(&concepts, index).await).await?;
+                let logit = why.bias + why.contributions.iter().sum::<f32>();
+                Ok(Response::Explained(Box::new(Explained {
+                    key: item.key,
+                    source,
+                    phenotype,
+                    contributions: why.contributions,
+                    bias: why.bias,
+                    own_score: 1.0 / (1.0 + (-logit).exp()),
+                    score,
+                })))
+            }
+        }
+    }
+}

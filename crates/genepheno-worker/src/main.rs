@@ -1,0 +1,79 @@
+//! The inference worker: a dedicated web worker that owns the model, so that downloading,
+//! checking and scoring never block the page. See `genepheno::protocol` for the messages.
+//!
+//! Requests are handled one at a time, in arrival order: the model and its device are used by
+//! one task only, and the page, which sends one batch at a time, stays in control of the pace.
+
+#[cfg(target_arch = "wasm32")]
+mod download;
+#[cfg(target_arch = "wasm32")]
+mod engine;
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    worker::start();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("genepheno-worker runs in the browser; trunk builds it for wasm32 (see index.html)");
+}
+
+#[cfg(target_arch = "wasm32")]
+mod worker {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    use genepheno::protocol::{Request, Response};
+    use wasm_bindgen::prelude::*;
+    use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+    use crate::engine::Engine;
+
+    /// Posts one response to the page.
+    pub fn post(response: &Response) {
+        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        // Posting a string cannot fail short of the worker being torn down.
+        let _ = scope.post_message(&JsValue::from_str(&response.to_json()));
+    }
+
+    struct Queue {
+        pending: VecDeque<Request>,
+        running: bool,
+    }
+
+    pub fn start() {
+        console_error_panic_hook::set_once();
+        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        let queue = Rc::new(RefCell::new(Queue { pending: VecDeque::new(), running: false }));
+        let engine = Rc::new(RefCell::new(Engine::default()));
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            let request = match event.data().as_string().map(|s| serde_json::from_str::<Request>(&s)) {
+                Some(Ok(request)) => request,
+                other => {
+                    post(&Response::Error { message: format!("unreadable request: {other:?}") });
+                    return;
+                }
+            };
+            queue.borrow_mut().pending.push_back(request);
+            if !queue.borrow().running {
+                queue.borrow_mut().running = true;
+                let (queue, engine) = (queue.clone(), engine.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    loop {
+                        let Some(request) = queue.borrow_mut().pending.pop_front() else {
+                            queue.borrow_mut().running = false;
+                            break;
+                        };
+                        Engine::handle(&engine, request).await;
+                    }
+                });
+            }
+        });
+        scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        // Only now can the page's messages be received.
+        post(&Response::Ready);
+    }
+}

@@ -1,0 +1,284 @@
+//! Messages between the page and its inference worker.
+//!
+//! The model runs in a dedicated web worker so that scoring thousands of sequences never freezes
+//! the page. Both sides are Rust; messages travel as JSON strings through `postMessage`. The page
+//! drives the work one small batch at a time, so cancelling is simply not sending the next batch,
+//! and progress is the number of batches answered.
+//!
+//! The page never sees the weights: the worker downloads and checks them, and answers `Loaded`
+//! with the part of the metadata the page presents ([`ModelSummary`]).
+
+use serde::{Deserialize, Serialize};
+
+/// Scores below this are not sent back for a batch (the page's threshold cannot go lower);
+/// a selected sequence's detail view still gets every score.
+pub const LIST_FLOOR: f32 = 0.05;
+
+/// Where the model should run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendChoice {
+    /// WebGPU when available and self-checked, otherwise the CPU.
+    Auto,
+    /// WebGPU (falls back to the CPU, with a notice, if it fails).
+    Gpu,
+    /// The CPU backend.
+    Cpu,
+}
+
+/// Where the model does run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Backend {
+    Gpu,
+    Cpu,
+}
+
+impl Backend {
+    /// Words for the page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Gpu => "GPU (WebGPU)",
+            Backend::Cpu => "CPU",
+        }
+    }
+}
+
+/// Which concept activations feed the phenotype layer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConceptSource {
+    /// GO concepts predicted from the sequence.
+    #[default]
+    Sequence,
+    /// The curated GO annotations of the recognised known gene (known-gene mode).
+    CuratedGo,
+}
+
+/// Page -> worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Load a dataset's model (`hpo`, `mp`, `gwas`) on a backend. Answered by `Progress`
+    /// messages, then `Loaded` or `Failed`.
+    Load { dataset: String, backend: BackendChoice },
+    /// Score a batch of proteins. Answered by `Scored`.
+    Score { batch: u64, items: Vec<Item> },
+    /// Every score and concept activation of one protein, its known-gene match and the most
+    /// similar known genes. Answered by `Detail`.
+    Detail { item: Item, source: ConceptSource },
+    /// The concept contributions to one phenotype's score. Answered by `Explained`.
+    Explain { item: Item, source: ConceptSource, phenotype: u32 },
+}
+
+/// One protein to score, with the page's key for it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub key: u32,
+    pub residues: String,
+}
+
+/// Worker -> page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// The worker's code is running and listening (messages sent earlier would be lost).
+    Ready,
+    /// Download progress of a model file.
+    Progress { file: String, loaded: u64, total: Option<u64>, from_cache: bool },
+    /// The model is loaded and checked.
+    Loaded(Box<Loaded>),
+    /// Loading failed; the page says so and offers to retry or switch backend.
+    Failed { message: String },
+    /// The GPU failed while working; this and later answers come from the CPU.
+    Switched { backend: Backend, notice: String },
+    /// Answer to `Score`.
+    Scored { batch: u64, results: Vec<Scored> },
+    /// Answer to `Detail`.
+    Detail(Box<Detail>),
+    /// Answer to `Explain`.
+    Explained(Box<Explained>),
+    /// A request could not be served (the model is not loaded, or the device failed).
+    Error { message: String },
+}
+
+/// What the page needs to know about the loaded model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Loaded {
+    pub backend: Backend,
+    /// Why the GPU is not used, when it was wanted but is not (missing, failed, disagreed).
+    pub notice: Option<String>,
+    pub model: ModelSummary,
+    /// Whether the known-gene reference set is loaded (exact and near-exact matches).
+    pub reference_genes: usize,
+    /// Milliseconds spent downloading, checking and initialising.
+    pub load_ms: f64,
+}
+
+/// The model's presentable metadata.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    pub dataset: String,
+    pub model_version: String,
+    pub dataset_version: String,
+    /// Default threshold: the validation Fmax threshold.
+    pub threshold: f32,
+    pub licence: String,
+    pub weights_sha256: String,
+    pub phenotypes: Vec<Term>,
+    pub concepts: Vec<Term>,
+}
+
+/// A phenotype or GO concept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Term {
+    pub id: String,
+    pub name: String,
+    /// Top-level system (phenotypes) or GO namespace (concepts).
+    pub group: Option<String>,
+    /// Indices of the term's parents (phenotypes with an ontology; empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<u32>,
+}
+
+/// A recognised known gene.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KnownGene {
+    pub symbol: String,
+    pub entrez: u32,
+    pub uniprot: String,
+    /// Estimated percent identity; 100 for an exact match.
+    pub identity: f32,
+    pub exact: bool,
+    /// Which part of this dataset the gene was in (`train`, `valid`, `test`), if any: a gene the
+    /// model was trained on is not a test of it.
+    pub split: Option<String>,
+}
+
+/// A batch answer for one protein.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scored {
+    pub key: u32,
+    /// `(phenotype index, score)` for every score at or above [`LIST_FLOOR`], highest first.
+    pub top: Vec<(u32, f32)>,
+    pub known: Option<KnownGene>,
+}
+
+/// A similar known gene.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Similar {
+    pub symbol: String,
+    pub entrez: u32,
+    pub uniprot: String,
+    /// Fraction of shared amino-acid k-mers (estimated Jaccard index).
+    pub jaccard: f32,
+    /// Estimated percent identity where the k-mer estimate is meaningful.
+    pub identity: Option<f32>,
+}
+
+/// Everything about one protein.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Detail {
+    pub key: u32,
+    pub source: ConceptSource,
+    /// Every phenotype score, in model order.
+    pub phenotypes: Vec<f32>,
+    /// Every concept activation, in model order.
+    pub concepts: Vec<f32>,
+    pub known: Option<KnownGene>,
+    /// Curated phenotype indices of the known gene (closed upward), if recognised and labelled.
+    pub curated: Vec<u32>,
+    pub similar: Vec<Similar>,
+}
+
+/// Why one phenotype scored as it did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Explained {
+    pub key: u32,
+    pub source: ConceptSource,
+    pub phenotype: u32,
+    /// Per-concept contribution to the term's logit (activation x weight), in concept order.
+    pub contributions: Vec<f32>,
+    pub bias: f32,
+    /// The term's own score, sigmoid(bias + sum of contributions), before propagation from
+    /// descendant terms.
+    pub own_score: f32,
+    /// The score shown (after propagation: at least every descendant's score).
+    pub score: f32,
+}
+
+/// `(index, score)` of every score at or above `floor`, highest first (ties by index, so the
+/// order is the same on every backend).
+pub fn top_scores(scores: &[f32], floor: f32) -> Vec<(u32, f32)> {
+    let mut top: Vec<(u32, f32)> = scores
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s >= floor)
+        .map(|(i, s)| (i as u32, *s))
+        .collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    top
+}
+
+/// Largest absolute difference between two equally long score lists; infinite when the lengths
+/// differ or a value is not finite, so that a broken backend never passes a comparison.
+pub fn max_abs_difference(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return f32::INFINITY;
+    }
+    a.iter().zip(b).fold(0.0f32, |worst, (x, y)| {
+        let d = (x - y).abs();
+        if d.is_nan() { f32::INFINITY } else { worst.max(d) }
+    })
+}
+
+impl ModelSummary {
+    /// What a share link records as the model's version: the recipe and the weights' checksum,
+    /// so that a retrained model is told apart from the one that made the link.
+    pub fn version_tag(&self) -> String {
+        format!("{}/{}/{}", self.model_version, self.dataset, &self.weights_sha256[..self.weights_sha256.len().min(12)])
+    }
+}
+
+impl Request {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("requests always serialise")
+    }
+}
+
+impl Response {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("responses always serialise")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_scores_keep_the_floor_and_sort_high_first() {
+        let top = top_scores(&[0.2, 0.04, 0.9, 0.2, 0.05], 0.05);
+        assert_eq!(top, vec![(2, 0.9), (0, 0.2), (3, 0.2), (4, 0.05)]);
+        assert!(top_scores(&[0.01, 0.0], 0.05).is_empty());
+    }
+
+    #[test]
+    fn a_nan_or_a_length_mismatch_never_agrees() {
+        assert_eq!(max_abs_difference(&[0.5, 0.25], &[0.5, 0.5]), 0.25);
+        assert_eq!(max_abs_difference(&[0.5], &[f32::NAN]), f32::INFINITY);
+        assert_eq!(max_abs_difference(&[0.5], &[0.5, 0.1]), f32::INFINITY);
+    }
+
+    #[test]
+    fn messages_round_trip_through_json() {
+        let request = Request::Explain {
+            item: Item { key: 7, residues: "MKT".into() },
+            source: ConceptSource::CuratedGo,
+            phenotype: 12,
+        };
+        let back: Request = serde_json::from_str(&request.to_json()).unwrap();
+        assert_eq!(back, request);
+        let response = Response::Scored {
+            batch: 3,
+            results: vec![Scored { key: 7, top: vec![(2, 0.75), (0, 0.5)], known: None }],
+        };
+        let back: Response = serde_json::from_str(&response.to_json()).unwrap();
+        assert_eq!(back, response);
+    }
+}

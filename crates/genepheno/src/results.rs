@@ -1,0 +1,277 @@
+//! What the page shows of a prediction and what it exports, as plain functions: the ranked,
+//! filtered phenotype list, the most specific predicted terms, and the TSV and JSON files. Kept
+//! out of the view code so they are tested natively and the export says exactly what was shown.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::protocol::{ModelSummary, Term};
+
+/// The user's choices that shape a phenotype list.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListOptions {
+    pub threshold: f32,
+    /// Case-insensitive text matched against term names and IDs.
+    pub filter: String,
+    /// Only terms of this top-level system.
+    pub system: Option<String>,
+    /// Only the most specific predicted terms (no descendant at or above the threshold).
+    pub specific_only: bool,
+}
+
+/// `(phenotype index, score)` pairs at or above the threshold that pass the filters, highest
+/// score first. `scores` may be complete or a top list.
+pub fn ranked(scores: &[(u32, f32)], terms: &[Term], options: &ListOptions) -> Vec<(u32, f32)> {
+    let called: Vec<(u32, f32)> = scores
+        .iter()
+        .copied()
+        .filter(|(i, s)| *s >= options.threshold && (*i as usize) < terms.len())
+        .collect();
+    let general: HashSet<u32> = if options.specific_only {
+        // A called term that is the parent of another called term is not the most specific.
+        called.iter().flat_map(|(i, _)| terms[*i as usize].parents.iter().copied()).collect()
+    } else {
+        HashSet::new()
+    };
+    let needle = options.filter.trim().to_lowercase();
+    let mut list: Vec<(u32, f32)> = called
+        .into_iter()
+        .filter(|(i, _)| !general.contains(i))
+        .filter(|(i, _)| {
+            let term = &terms[*i as usize];
+            let system_ok = options.system.as_ref().is_none_or(|s| term.group.as_ref() == Some(s));
+            let text_ok = needle.is_empty()
+                || term.name.to_lowercase().contains(&needle)
+                || term.id.to_lowercase().contains(&needle);
+            system_ok && text_ok
+        })
+        .collect();
+    list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    list
+}
+
+/// Systems present in a list, ordered by their best score (the order of a grouped view).
+pub fn systems_in(list: &[(u32, f32)], terms: &[Term]) -> Vec<String> {
+    let mut seen = Vec::new();
+    for (i, _) in list {
+        let system = system_name(&terms[*i as usize]);
+        if !seen.contains(&system) {
+            seen.push(system);
+        }
+    }
+    seen
+}
+
+/// A term's system, or a word for none.
+pub fn system_name(term: &Term) -> String {
+    term.group.clone().unwrap_or_else(|| "(no system)".to_string())
+}
+
+/// Public page of a term, for the ID links (HPO, MP and GO have stable browsers; the GWAS-like
+/// trait names have none).
+pub fn term_url(id: &str) -> Option<String> {
+    if id.starts_with("HP:") {
+        Some(format!("https://hpo.jax.org/browse/term/{id}"))
+    } else if id.starts_with("MP:") {
+        Some(format!("https://www.informatics.jax.org/vocab/mp_ontology/{id}"))
+    } else if id.starts_with("GO:") {
+        Some(format!("https://amigo.geneontology.org/amigo/term/{id}"))
+    } else {
+        None
+    }
+}
+
+/// One record's rows in an export.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExportRecord {
+    pub record_id: String,
+    /// Symbol of the recognised known gene, if any.
+    pub known_gene: Option<String>,
+    /// Which concepts fed the phenotype layer: `sequence` or `curated GO`.
+    pub concepts_from: String,
+    pub phenotypes: Vec<ExportPhenotype>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExportPhenotype {
+    pub id: String,
+    pub name: String,
+    pub system: Option<String>,
+    pub score: f32,
+    /// Whether the known gene is annotated with the term (curated).
+    pub curated: bool,
+}
+
+/// An export: what was shown (`scope`) and with which model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Export {
+    pub tool: String,
+    /// `this view` (the list on screen, with its filters) or `all records` (every record's
+    /// phenotypes at or above the threshold).
+    pub scope: String,
+    pub dataset: String,
+    pub model_version: String,
+    pub dataset_version: String,
+    pub weights_sha256: String,
+    pub threshold: f32,
+    pub filter: String,
+    pub system: Option<String>,
+    pub specific_only: bool,
+    pub licence: String,
+    pub records: Vec<ExportRecord>,
+}
+
+impl Export {
+    pub fn new(scope: &str, model: &ModelSummary, options: &ListOptions, records: Vec<ExportRecord>) -> Self {
+        Export {
+            tool: "GenePheno Web".into(),
+            scope: scope.into(),
+            dataset: model.dataset.clone(),
+            model_version: model.model_version.clone(),
+            dataset_version: model.dataset_version.clone(),
+            weights_sha256: model.weights_sha256.clone(),
+            threshold: options.threshold,
+            filter: options.filter.clone(),
+            system: options.system.clone(),
+            specific_only: options.specific_only,
+            licence: model.licence.clone(),
+            records,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("an export always serialises")
+    }
+
+    /// Tab-separated: `#` lines saying what this is, then one row per record and phenotype.
+    /// Tabs and line breaks inside fields (a FASTA header can hold anything) become spaces.
+    pub fn to_tsv(&self) -> String {
+        let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+        let mut out = String::new();
+        out.push_str(&format!("# {} export: {}\n", self.tool, self.scope));
+        out.push_str(&format!(
+            "# dataset {} · model {} · dataset version {} · weights sha256 {}\n",
+            self.dataset, self.model_version, self.dataset_version, self.weights_sha256
+        ));
+        out.push_str(&format!(
+            "# threshold {:.2} · filter \"{}\" · system {} · {}\n",
+            self.threshold,
+            clean(&self.filter),
+            self.system.as_deref().unwrap_or("all"),
+            if self.specific_only { "most specific terms only" } else { "all terms at or above the threshold" }
+        ));
+        out.push_str(&format!("# licence: {}\n", clean(&self.licence)));
+        out.push_str("record_id\tknown_gene\tconcepts_from\tterm_id\tterm_name\tsystem\tscore\tcurated\n");
+        for record in &self.records {
+            for p in &record.phenotypes {
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{:.4}\t{}\n",
+                    clean(&record.record_id),
+                    record.known_gene.as_deref().unwrap_or(""),
+                    record.concepts_from,
+                    p.id,
+                    clean(&p.name),
+                    p.system.as_deref().unwrap_or(""),
+                    p.score,
+                    if p.curated { "yes" } else { "no" }
+                ));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn term(id: &str, name: &str, system: Option<&str>, parents: &[u32]) -> Term {
+        Term { id: id.into(), name: name.into(), group: system.map(Into::into), parents: parents.to_vec() }
+    }
+
+    /// 0 root-ish "Abnormality of the nervous system" <- 1 "Seizure" <- 2 "Focal seizure";
+    /// 3 "Anemia" (blood).
+    fn terms() -> Vec<Term> {
+        vec![
+            term("HP:0000707", "Abnormality of the nervous system", Some("nervous"), &[]),
+            term("HP:0001250", "Seizure", Some("nervous"), &[0]),
+            term("HP:0007359", "Focal-onset seizure", Some("nervous"), &[1]),
+            term("HP:0001903", "Anemia", Some("blood"), &[]),
+        ]
+    }
+
+    #[test]
+    fn threshold_text_and_system_filters_compose() {
+        let scores = [(0, 0.9), (1, 0.6), (2, 0.3), (3, 0.5)];
+        let all = ListOptions { threshold: 0.4, ..Default::default() };
+        assert_eq!(ranked(&scores, &terms(), &all), vec![(0, 0.9), (1, 0.6), (3, 0.5)]);
+        let text = ListOptions { filter: "SEIZ".into(), threshold: 0.0, ..Default::default() };
+        assert_eq!(ranked(&scores, &terms(), &text), vec![(1, 0.6), (2, 0.3)]);
+        let blood = ListOptions { system: Some("blood".into()), threshold: 0.0, ..Default::default() };
+        assert_eq!(ranked(&scores, &terms(), &blood), vec![(3, 0.5)]);
+        let by_id = ListOptions { filter: "hp:0001903".into(), threshold: 0.0, ..Default::default() };
+        assert_eq!(ranked(&scores, &terms(), &by_id), vec![(3, 0.5)]);
+    }
+
+    #[test]
+    fn most_specific_drops_called_ancestors_only() {
+        let scores = [(0, 0.9), (1, 0.6), (2, 0.3), (3, 0.5)];
+        let specific = ListOptions { threshold: 0.4, specific_only: true, ..Default::default() };
+        // Focal seizure (0.3) is below the threshold, so Seizure is the most specific call.
+        assert_eq!(ranked(&scores, &terms(), &specific), vec![(1, 0.6), (3, 0.5)]);
+        let lower = ListOptions { threshold: 0.2, ..specific };
+        assert_eq!(ranked(&scores, &terms(), &lower), vec![(3, 0.5), (2, 0.3)]);
+    }
+
+    #[test]
+    fn systems_follow_their_best_score() {
+        let list = [(3, 0.95), (0, 0.9), (1, 0.6)];
+        assert_eq!(systems_in(&list, &terms()), vec!["blood".to_string(), "nervous".to_string()]);
+    }
+
+    #[test]
+    fn tsv_names_its_scope_and_model_and_escapes_fields() {
+        let model = ModelSummary {
+            dataset: "hpo".into(),
+            model_version: "m1".into(),
+            dataset_version: "d1".into(),
+            threshold: 0.4,
+            licence: "CC BY 4.0".into(),
+            weights_sha256: "abc".into(),
+            phenotypes: terms(),
+            concepts: vec![],
+        };
+        let options = ListOptions { threshold: 0.4, ..Default::default() };
+        let record = ExportRecord {
+            record_id: "bad\tid".into(),
+            known_gene: Some("SCN1A".into()),
+            concepts_from: "sequence".into(),
+            phenotypes: vec![ExportPhenotype {
+                id: "HP:0001250".into(),
+                name: "Seizure".into(),
+                system: Some("nervous".into()),
+                score: 0.61234,
+                curated: true,
+            }],
+        };
+        let export = Export::new("this view", &model, &options, vec![record]);
+        let tsv = export.to_tsv();
+        let lines: Vec<&str> = tsv.lines().collect();
+        assert_eq!(lines[0], "# GenePheno Web export: this view");
+        assert!(lines[1].contains("model m1") && lines[1].contains("dataset version d1"));
+        assert_eq!(lines[5], "bad id\tSCN1A\tsequence\tHP:0001250\tSeizure\tnervous\t0.6123\tyes");
+        assert_eq!(lines.len(), 6);
+        let json: serde_json::Value = serde_json::from_str(&export.to_json()).unwrap();
+        assert_eq!(json["scope"], "this view");
+        assert_eq!(json["records"][0]["phenotypes"][0]["id"], "HP:0001250");
+    }
+
+    #[test]
+    fn only_hpo_mp_and_go_ids_get_links() {
+        assert_eq!(term_url("HP:0001250").unwrap(), "https://hpo.jax.org/browse/term/HP:0001250");
+        assert!(term_url("MP:0001262").unwrap().contains("mp_ontology/MP:0001262"));
+        assert!(term_url("GO:0007165").unwrap().contains("amigo"));
+        assert_eq!(term_url("DBGAP:Albumins"), None);
+    }
+}
