@@ -7,6 +7,7 @@ mod data;
 mod evaluation;
 mod export;
 mod predict;
+mod reference;
 mod training;
 
 #[derive(Parser)]
@@ -36,6 +37,8 @@ enum Command {
     Eval(evaluation::EvalArgs),
     /// Score the proteins of a FASTA file with a shipped model (TSV on stdout).
     Predict(predict::PredictArgs),
+    /// Write the known-gene reference set (exact/near-exact lookup, curated GO and phenotypes) for a model.
+    Reference(reference::ReferenceArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         Command::Export(args) => export::run(args),
         Command::Eval(args) => evaluation::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Reference(args) => reference::run(args),
     }
 }
 
