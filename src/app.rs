@@ -1,22 +1,48 @@
-//! The page: what the tool is, where sequences go in, and what was read.
+//! The page: what the tool is, the model, where sequences go in, the predictions, and what was
+//! read.
 
 use leptos::prelude::*;
 
 use crate::input::{InputPanel, Inputs, RecordList};
+use crate::predict::Predictions;
+use crate::results::{self, ModelBar, ResultsPanel, View};
+use crate::share;
 
 #[component]
 pub fn App() -> impl IntoView {
     let inputs = Inputs::new();
+    let link = share::from_location();
+    let dataset = match &link {
+        Ok(Some(session)) => session.view.dataset.clone().filter(|d| results::is_dataset(d)),
+        _ => None,
+    };
+    let predictions = Predictions::new(dataset.as_deref().unwrap_or("hpo"));
+    let view = View::new();
+    let notice = RwSignal::new(link.as_ref().err().cloned());
+    results::wire(inputs, predictions, view);
+    share::restore(inputs, predictions, view, notice);
+    if let Ok(Some(session)) = link {
+        inputs.open_session("shared link".into(), session);
+    }
+    // Score whatever is ready whenever the model, the run or the records change.
+    Effect::new(move |_| {
+        predictions.status.track();
+        predictions.run.track();
+        inputs.records.with(|records| predictions.pump(records));
+    });
     view! {
         <header class="masthead">
             <h1>"GenePheno Web"</h1>
             <p class="tagline">
                 "Predicts which phenotype abnormalities a knockout of a gene may cause, from the gene's protein or coding sequence alone, and explains each prediction through Gene Ontology concepts."
             </p>
-            <p class="privacy">"Everything runs in this page: your sequences are never uploaded."</p>
+            <p class="privacy">"Everything runs in this page: your sequences are never uploaded. Predictions are research hypotheses, not clinical findings."</p>
         </header>
         <main>
+            {move || notice.get().map(|n| view! { <p class="notice banner" role="alert" data-testid="page-notice">{n}</p> })}
+            <ModelBar inputs=inputs predictions=predictions />
             <InputPanel inputs=inputs />
+            <ResultsPanel inputs=inputs predictions=predictions view=view />
             <RecordList inputs=inputs />
         </main>
     }

@@ -1,8 +1,12 @@
-//! GenePheno Web: the browser app. Everything runs in this page; nothing the user gives it is sent
-//! anywhere.
+//! GenePheno Web: the browser app. Everything runs in this page and its worker; nothing the user
+//! gives it is sent anywhere.
 
 mod app;
+mod format;
 mod input;
+mod predict;
+mod results;
+mod share;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -2,7 +2,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::sync::Arc;
+
 use genepheno::sequence::{FileProblem, Identifiers, Parser, SequenceRecord, decode, file_problem};
+use genepheno::share::SharedSession;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 
@@ -28,6 +31,9 @@ pub struct Inputs {
     pub file_problems: RwSignal<Vec<FileProblem>>,
     /// Inputs being read right now, with their progress.
     pub reading: RwSignal<Vec<Progress>>,
+    /// The last share link or session file opened: its view is restored once its records are
+    /// read and scored.
+    pub session: RwSignal<Option<Arc<SharedSession>>>,
     /// Identifiers given out so far: unique across all inputs of the session.
     ids: StoredValue<Identifiers>,
 }
@@ -38,6 +44,7 @@ impl Inputs {
             records: RwSignal::new(Vec::new()),
             file_problems: RwSignal::new(Vec::new()),
             reading: RwSignal::new(Vec::new()),
+            session: RwSignal::new(None),
             ids: StoredValue::new(Identifiers::default()),
         }
     }
@@ -55,12 +62,27 @@ impl Inputs {
         leptos::task::spawn_local(async move { inputs.read(source, bytes).await });
     }
 
+    /// Opens a shared session (from a link or a file): its sequences are read like any input.
+    pub fn open_session(&self, source: String, session: SharedSession) {
+        let fasta = session.fasta.clone().into_bytes();
+        self.session.set(Some(Arc::new(session)));
+        self.add(source, fasta);
+    }
+
     /// Reports an input that could not even be read (e.g. a file the browser refused to open).
     pub fn add_problem(&self, source: String, message: String) {
         self.file_problems.update(|p| p.push(FileProblem { source_name: source, message }));
     }
 
     async fn read(self, source: String, bytes: Vec<u8>) {
+        // A session file saved by this page is JSON; FASTA never starts with '{'.
+        if bytes.trim_ascii_start().starts_with(b"{") {
+            match SharedSession::from_file(&bytes) {
+                Ok(session) => self.open_session(format!("session file {source}"), session),
+                Err(error) => self.add_problem(source, format!("this looks like a GenePheno session file, but {error}")),
+            }
+            return;
+        }
         let decoded = match decode(&bytes) {
             Ok(decoded) => decoded,
             Err(error) => {

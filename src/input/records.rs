@@ -5,6 +5,7 @@ use genepheno::sequence::{SequenceKind, SequenceRecord, Severity};
 use leptos::prelude::*;
 
 use super::Inputs;
+use crate::format::group;
 use super::ingest::Progress;
 
 const PAGE_ROWS: usize = 100;
@@ -212,17 +213,4 @@ fn Pager(page: RwSignal<usize>, pages: Signal<usize>, shown: Signal<usize>) -> i
                 disabled=move || { page.get() + 1 >= pages.get() }>"Next →"</button>
         </div>
     }
-}
-
-/// 12345 -> "12,345".
-fn group(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

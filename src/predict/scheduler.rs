@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use genepheno::protocol::{Item, Request, Scored};
 use genepheno::sequence::SequenceRecord;
+use leptos::prelude::*;
 
 use super::client::{Predictions, Status};
 

@@ -1,0 +1,158 @@
+//! Which phenotype set and which device: choice, loading progress, the backend in use (and why
+//! the GPU is not, when it is not), the model's licence, and the scoring run with cancel.
+
+use genepheno::protocol::{Backend, BackendChoice};
+use leptos::prelude::*;
+
+use crate::format::{group, megabytes};
+use crate::input::Inputs;
+use crate::predict::{Predictions, Status};
+
+/// The phenotype sets with a shipped model: value, label.
+pub const DATASETS: &[(&str, &str)] = &[
+    ("hpo", "Human Phenotype Ontology (HPO) — human disease phenotypes"),
+    ("mp", "Mammalian Phenotype Ontology (MP) — mouse knockout phenotypes"),
+];
+
+fn dataset_label(value: &str) -> &'static str {
+    DATASETS.iter().find(|(v, _)| *v == value).map_or("", |(_, l)| l)
+}
+
+#[component]
+pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
+    let state = move || match predictions.status.get() {
+        Status::Starting | Status::Loading { .. } => "loading",
+        Status::Ready => "ready",
+        Status::Failed(_) => "failed",
+    };
+    let backend_attr = move || match predictions.backend.get() {
+        Some(Backend::Gpu) => "gpu",
+        Some(Backend::Cpu) => "cpu",
+        None => "",
+    };
+    let status_text = move || match predictions.status.get() {
+        Status::Starting => "Starting the model…".to_string(),
+        Status::Loading { file, loaded, total, from_cache } => {
+            if from_cache {
+                format!("Reading {file} from this browser's cache…")
+            } else if let Some(total) = total.filter(|t| *t > 0) {
+                format!("Downloading {file}: {} of {} MB", megabytes(loaded), megabytes(total))
+            } else {
+                format!("Loading {file}…")
+            }
+        }
+        Status::Ready => {
+            let backend = predictions.backend.get().map_or("", Backend::label);
+            let took = predictions.load_ms.get().map(|ms| format!(" · loaded in {:.1} s", ms / 1000.0)).unwrap_or_default();
+            format!("Model ready on the {backend}{took}")
+        }
+        Status::Failed(message) => format!("The model could not be loaded: {message}"),
+    };
+    let progress = move || match predictions.status.get() {
+        Status::Loading { loaded, total: Some(total), .. } if total > 0 => Some((loaded as f64 / total as f64).min(1.0)),
+        _ => None,
+    };
+    let ready_total = Memo::new(move |_| inputs.records.with(|r| r.iter().filter(|r| r.is_ready()).count()));
+    let scored = move || predictions.scores.with(|s| s.len());
+
+    view! {
+        <section class="model-bar" aria-label="Model" data-testid="model-bar">
+            <div class="model-choices">
+                <label>
+                    "Phenotypes "
+                    <select data-testid="dataset-select"
+                        on:change=move |ev| {
+                            predictions.dataset.set(event_target_value(&ev));
+                            predictions.load();
+                        }
+                        prop:value=move || predictions.dataset.get()>
+                        {DATASETS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Run on "
+                    <select data-testid="backend-select"
+                        on:change=move |ev| {
+                            predictions.backend_choice.set(match event_target_value(&ev).as_str() {
+                                "gpu" => BackendChoice::Gpu,
+                                "cpu" => BackendChoice::Cpu,
+                                _ => BackendChoice::Auto,
+                            });
+                            predictions.load();
+                        }
+                        prop:value=move || match predictions.backend_choice.get() {
+                            BackendChoice::Auto => "auto",
+                            BackendChoice::Gpu => "gpu",
+                            BackendChoice::Cpu => "cpu",
+                        }>
+                        <option value="auto">"GPU if available, else CPU"</option>
+                        <option value="gpu">"GPU (WebGPU)"</option>
+                        <option value="cpu">"CPU"</option>
+                    </select>
+                </label>
+            </div>
+            <p class="model-status" data-testid="model-status" data-state=state data-backend=backend_attr
+                role="status" aria-live="polite">
+                {status_text}
+            </p>
+            {move || progress().map(|p| view! { <progress max="1" value=p.to_string() aria-label="Model download"></progress> })}
+            {move || matches!(predictions.status.get(), Status::Failed(_)).then(|| view! {
+                <div class="buttons">
+                    <button data-testid="retry" on:click=move |_| predictions.load()>"Try again"</button>
+                    <button class="secondary" on:click=move |_| {
+                        predictions.backend_choice.set(BackendChoice::Cpu);
+                        predictions.load();
+                    }>"Try on the CPU"</button>
+                </div>
+            })}
+            {move || predictions.notice.get().map(|n| view! {
+                <p class="notice" data-testid="backend-notice" role="alert">{format!("Note: {n}")}</p>
+            })}
+            {move || predictions.model.get().map(|m| view! {
+                <p class="licence" data-testid="licence">
+                    {format!("{} · model {} · data {}. ", dataset_label(&m.dataset), m.model_version, m.dataset_version)}
+                    {m.licence.clone()}
+                </p>
+            })}
+            <Show when=move || { ready_total.get() > 0 && predictions.status.get() == Status::Ready }>
+                <div class="run" data-testid="run-status"
+                    data-scored=move || scored().to_string()
+                    data-total=move || ready_total.get().to_string()>
+                    {move || {
+                        let run = predictions.run.get();
+                        let (done, total) = (scored(), ready_total.get());
+                        let elapsed = match (run.started_ms, run.finished_ms) {
+                            (Some(s), Some(f)) if f > s => Some((f - s) / 1000.0),
+                            _ => None,
+                        };
+                        let rate = elapsed.map(|s| format!(" · {:.1} proteins/s", done as f64 / s)).unwrap_or_default();
+                        if done >= total {
+                            let took = elapsed.map(|s| format!(" in {s:.1} s")).unwrap_or_default();
+                            format!("All {} ready records scored{took}{rate}", group(total))
+                        } else if run.cancelled {
+                            format!("Cancelled: {} of {} records scored", group(done), group(total))
+                        } else if run.failed {
+                            format!("Stopped: {} of {} records scored", group(done), group(total))
+                        } else {
+                            format!("Scoring: {} of {} records{rate}", group(done), group(total))
+                        }
+                    }}
+                    <progress max=move || ready_total.get().to_string() value=move || scored().to_string()
+                        aria-label="Records scored"></progress>
+                    {move || {
+                        let run = predictions.run.get();
+                        let unfinished = scored() < ready_total.get();
+                        if unfinished && !run.cancelled && !run.failed {
+                            view! { <button class="secondary" data-testid="cancel" on:click=move |_| predictions.cancel()>"Cancel"</button> }.into_any()
+                        } else if unfinished {
+                            view! { <button class="secondary" data-testid="resume" on:click=move |_| predictions.resume()>"Resume"</button> }.into_any()
+                        } else {
+                            ().into_any()
+                        }
+                    }}
+                </div>
+            </Show>
+            {move || predictions.error.get().map(|e| view! { <p class="notice error" role="alert" data-testid="worker-error">{e}</p> })}
+        </section>
+    }
+}

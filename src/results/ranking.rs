@@ -1,0 +1,276 @@
+//! The selected record: what it is (known gene, or its most similar known genes), the controls
+//! (threshold, text, system, grouping), its ranked phenotypes, and the explanation of the chosen
+//! phenotype.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use genepheno::protocol::{ConceptSource, Detail, ModelSummary};
+use genepheno::results::{ranked, system_name, systems_in, term_url};
+use leptos::prelude::*;
+
+use super::View;
+use super::charts::{ConceptChart, Explanation};
+use super::summary::known_label;
+use crate::format::{group, score};
+use crate::input::Inputs;
+use crate::predict::Predictions;
+
+/// Rows drawn at first; more on request (a low threshold can call thousands of terms).
+const FIRST_ROWS: usize = 150;
+
+/// The selected record's scores: the full detail when it has arrived, else the batch's top list.
+fn current_scores(predictions: Predictions, view: View) -> Option<(Vec<(u32, f32)>, Option<Arc<Detail>>)> {
+    let key = view.record.get()?;
+    let source = view.source.get();
+    let detail = predictions.detail.get().filter(|d| d.key == key && d.source == source);
+    if let Some(detail) = detail {
+        let all = detail.phenotypes.iter().enumerate().map(|(i, s)| (i as u32, *s)).collect();
+        return Some((all, Some(detail)));
+    }
+    if source != ConceptSource::Sequence {
+        return None;
+    }
+    predictions.scores.with(|s| s.get(&key).map(|s| (s.top.clone(), None)))
+}
+
+#[component]
+pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl IntoView {
+    let limit = RwSignal::new(FIRST_ROWS);
+    Effect::new(move |_| {
+        view.record.track();
+        limit.set(FIRST_ROWS);
+    });
+    let record = move || {
+        let key = view.record.get()?;
+        inputs.records.with(|r| r.get(key as usize).cloned())
+    };
+    let model = move || predictions.model.get();
+    let systems = Memo::new(move |_| {
+        let mut systems: Vec<String> = predictions.model.with(|m| {
+            m.as_ref().map(|m| m.phenotypes.iter().filter_map(|t| t.group.clone()).collect::<HashSet<_>>().into_iter().collect()).unwrap_or_default()
+        });
+        systems.sort();
+        systems
+    });
+    let list = Memo::new(move |_| {
+        let (scores, _) = current_scores(predictions, view)?;
+        let model = predictions.model.get()?;
+        Some(ranked(&scores, &model.phenotypes, &view.options(predictions)))
+    });
+    let detail = move || predictions.detail.get().filter(|d| Some(d.key) == view.record.get());
+    let curated = Memo::new(move |_| detail().map(|d| d.curated.iter().copied().collect::<HashSet<u32>>()).unwrap_or_default());
+
+    view! {
+        {move || record().map(|r| view! {
+            <div class="record-view" data-testid="record-view" data-record=r.id.clone()>
+                <h2>
+                    <span class="record-id">{r.id.clone()}</span>
+                    <span class="record-description">{r.description.clone()}</span>
+                </h2>
+                <p class="record-facts">{format!("{} residues · {}", group(r.protein_length()), r.kind.label())}</p>
+                <KnownGenePanel predictions=predictions view=view />
+                <div class="list-controls results-controls">
+                    <label class="threshold">
+                        "Threshold "
+                        <input type="range" min=genepheno::protocol::LIST_FLOOR.to_string() max="1" step="0.01"
+                            data-testid="threshold"
+                            prop:value=move || format!("{:.2}", view.threshold_in_force(predictions))
+                            on:input=move |ev| {
+                                if let Ok(t) = event_target_value(&ev).parse::<f32>() {
+                                    view.threshold.set(Some(t.clamp(genepheno::protocol::LIST_FLOOR, 1.0)));
+                                }
+                            } />
+                        <output data-testid="threshold-value">{move || format!("{:.2}", view.threshold_in_force(predictions))}</output>
+                        {move || view.threshold.get().map(|_| view! {
+                            <button class="link" data-testid="threshold-reset" on:click=move |_| view.threshold.set(None)>
+                                {move || format!("model default ({:.2})", predictions.model.with(|m| m.as_ref().map_or(0.5, |m| m.threshold)))}
+                            </button>
+                        })}
+                    </label>
+                    <label>
+                        "Find "
+                        <input type="search" placeholder="name or ID, e.g. seizure" data-testid="phenotype-filter"
+                            prop:value=move || view.filter.get()
+                            on:input=move |ev| view.filter.set(event_target_value(&ev)) />
+                    </label>
+                    <label>
+                        "System "
+                        <select data-testid="system-filter"
+                            prop:value=move || view.system.get().unwrap_or_default()
+                            on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                view.system.set((!v.is_empty()).then_some(v));
+                            }>
+                            <option value="">"all systems"</option>
+                            {move || systems.get().into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" data-testid="group-by-system" prop:checked=move || view.grouped.get()
+                            on:change=move |ev| view.grouped.set(event_target_checked(&ev)) />
+                        " group by system"
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" data-testid="specific-only" prop:checked=move || view.specific_only.get()
+                            on:change=move |ev| view.specific_only.set(event_target_checked(&ev)) />
+                        " most specific only"
+                    </label>
+                </div>
+                <div class="record-body">
+                    <div class="ranking">
+                        {move || {
+                            let Some(list) = list.get() else {
+                                return view! { <p class="hint">"Scoring…"</p> }.into_any();
+                            };
+                            let Some(model) = model() else { return ().into_any() };
+                            let total = list.len();
+                            let shown: Vec<(u32, f32)> = list.iter().take(limit.get()).copied().collect();
+                            let curated = curated.get();
+                            let table = if view.grouped.get() {
+                                systems_in(&shown, &model.phenotypes).into_iter().map(|system| {
+                                    let rows: Vec<(usize, u32, f32)> = shown.iter().enumerate()
+                                        .filter(|(_, (i, _))| system_name(&model.phenotypes[*i as usize]) == system)
+                                        .map(|(rank, (i, s))| (rank + 1, *i, *s)).collect();
+                                    view! {
+                                        <h3 class="system-heading">{format!("{system} ({})", rows.len())}</h3>
+                                        <PhenotypeTable rows=rows model=model.clone() curated=curated.clone() view=view />
+                                    }
+                                }).collect_view().into_any()
+                            } else {
+                                let rows = shown.iter().enumerate().map(|(rank, (i, s))| (rank + 1, *i, *s)).collect();
+                                view! { <PhenotypeTable rows=rows model=model.clone() curated=curated.clone() view=view /> }.into_any()
+                            };
+                            view! {
+                                <p class="list-count" data-testid="phenotype-count" data-count=total.to_string()>
+                                    {format!("{} phenotype{} at or above {:.2}", group(total), if total == 1 { "" } else { "s" }, view.threshold_in_force(predictions))}
+                                </p>
+                                {table}
+                                {(total > shown.len()).then(|| view! {
+                                    <button class="secondary" data-testid="show-more" on:click=move |_| limit.update(|l| *l += 300)>
+                                        {format!("Show more ({} not shown)", group(total - shown.len()))}
+                                    </button>
+                                })}
+                            }.into_any()
+                        }}
+                    </div>
+                    <div class="why">
+                        <Explanation predictions=predictions view=view />
+                        <ConceptChart predictions=predictions view=view />
+                    </div>
+                </div>
+            </div>
+        })}
+    }
+}
+
+#[component]
+fn PhenotypeTable(rows: Vec<(usize, u32, f32)>, model: Arc<ModelSummary>, curated: HashSet<u32>, view: View) -> impl IntoView {
+    view! {
+        <table class="phenotype-table" data-testid="phenotype-table">
+            <thead><tr>
+                <th scope="col" class="num">"#"</th>
+                <th scope="col">"Phenotype"</th>
+                <th scope="col">"ID"</th>
+                <th scope="col">"System"</th>
+                <th scope="col" class="num">"Score"</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|(rank, index, s)| {
+                    let term = model.phenotypes[index as usize].clone();
+                    let selected = move || view.phenotype.get() == Some(index);
+                    let link = term_url(&term.id);
+                    view! {
+                        <tr class:selected=selected data-term=term.id.clone()>
+                            <td class="num">{rank}</td>
+                            <td>
+                                <button class="link" data-testid="phenotype-name" aria-pressed=move || selected().to_string()
+                                    title="Show which GO concepts drive this score"
+                                    on:click=move |_| view.phenotype.set(Some(index))>
+                                    {term.name.clone()}
+                                </button>
+                                {curated.contains(&index).then(|| view! { <span class="badge ready" title="The known gene is annotated with this phenotype">"curated"</span> })}
+                            </td>
+                            <td class="term-id">{match link {
+                                Some(url) => view! { <a href=url target="_blank" rel="noopener noreferrer">{term.id.clone()}</a> }.into_any(),
+                                None => view! { <span>{term.id.clone()}</span> }.into_any(),
+                            }}</td>
+                            <td class="system">{term.group.clone().unwrap_or_default()}</td>
+                            <td class="num score">
+                                <span class="bar" style=format!("width:{:.0}%", s * 100.0)></span>
+                                <span class="value">{score(s)}</span>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The known gene behind a sequence (with the concept-source switch), or the most similar ones.
+#[component]
+fn KnownGenePanel(predictions: Predictions, view: View) -> impl IntoView {
+    let detail = move || predictions.detail.get().filter(|d| Some(d.key) == view.record.get());
+    let known = move || {
+        let key = view.record.get()?;
+        predictions.scores.with(|s| s.get(&key).and_then(|s| s.known.clone()))
+    };
+    view! {
+        {move || match known() {
+            Some(gene) => {
+                let symbol = gene.symbol.clone();
+                let in_training = gene.split.as_deref() == Some("train");
+                view! {
+                    <div class="known-gene" data-testid="known-gene">
+                        <p>
+                            <strong>{format!("Known gene: {}", known_label(&gene))}</strong>
+                            " · NCBI Gene "
+                            <a href=format!("https://www.ncbi.nlm.nih.gov/gene/{}", gene.entrez) target="_blank" rel="noopener noreferrer">{gene.entrez}</a>
+                            " · UniProt "
+                            <a href=format!("https://www.uniprot.org/uniprotkb/{}", gene.uniprot) target="_blank" rel="noopener noreferrer">{gene.uniprot.clone()}</a>
+                        </p>
+                        {in_training.then(|| view! {
+                            <p class="hint">"This gene was in the model's training data, so its scores are not an independent test of the model."</p>
+                        })}
+                        {move || detail().map(|d| {
+                            let n = d.curated.len();
+                            view! { <p class="hint" data-testid="curated-count">{format!("{} curated phenotype{} in this set (marked “curated” below).", group(n), if n == 1 { "" } else { "s" })}</p> }
+                        })}
+                        <fieldset class="source">
+                            <legend>"GO concepts fed to the phenotype layer"</legend>
+                            <label><input type="radio" name="source" data-testid="source-sequence"
+                                prop:checked=move || view.source.get() == ConceptSource::Sequence
+                                on:change=move |_| view.source.set(ConceptSource::Sequence) />
+                                " predicted from the sequence"</label>
+                            <label><input type="radio" name="source" data-testid="source-curated"
+                                prop:checked=move || view.source.get() == ConceptSource::CuratedGo
+                                on:change=move |_| view.source.set(ConceptSource::CuratedGo) />
+                                {format!(" curated GO annotations of {symbol} (known-gene mode)")}</label>
+                        </fieldset>
+                    </div>
+                }.into_any()
+            }
+            None => view! {
+                <div class="similar" data-testid="similar-genes">
+                    {move || detail().map(|d| if d.similar.is_empty() {
+                        view! { <p class="hint">"No known human gene shares enough sequence with this one to be listed."</p> }.into_any()
+                    } else {
+                        view! {
+                            <p>"Most similar known genes (shared amino-acid 5-mers; identity estimated from them):"</p>
+                            <ul>
+                                {d.similar.iter().map(|s| view! {
+                                    <li>
+                                        <strong>{s.symbol.clone()}</strong>
+                                        {format!(" · {:.0}% shared k-mers", s.jaccard * 100.0)}
+                                        {s.identity.map(|i| format!(" · ≈{i:.0}% identity")).unwrap_or_default()}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    })}
+                </div>
+            }.into_any(),
+        }}
+    }
+}

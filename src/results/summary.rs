@@ -1,0 +1,100 @@
+//! Every scored record at a glance: its known gene (if recognised), how many phenotypes reach
+//! the threshold, and its most specific predicted phenotypes. A row selects the record.
+
+use genepheno::protocol::KnownGene;
+use genepheno::results::{ListOptions, ranked};
+use leptos::prelude::*;
+
+use super::View;
+use crate::format::{group, score};
+use crate::input::Inputs;
+use crate::predict::Predictions;
+
+const PAGE_ROWS: usize = 25;
+
+/// How a recognised gene is named in lists.
+pub fn known_label(known: &KnownGene) -> String {
+    if known.exact {
+        format!("{} (exact match)", known.symbol)
+    } else {
+        format!("{} (≈{:.0}% identity)", known.symbol, known.identity)
+    }
+}
+
+#[component]
+pub fn SummaryTable(inputs: Inputs, predictions: Predictions, view: View) -> impl IntoView {
+    let page = RwSignal::new(0usize);
+    let keys = Memo::new(move |_| {
+        let mut keys: Vec<u32> = predictions.scores.with(|s| s.keys().copied().collect());
+        keys.sort_unstable();
+        keys
+    });
+    let pages = move || keys.with(|k| k.len().div_ceil(PAGE_ROWS).max(1));
+    let rows = move || {
+        let options = view.options(predictions);
+        let specific = ListOptions { specific_only: true, ..options.clone() };
+        let model = predictions.model.get()?;
+        let start = page.get() * PAGE_ROWS;
+        let page_keys: Vec<u32> = keys.with(|k| k.iter().skip(start).take(PAGE_ROWS).copied().collect());
+        Some(
+            page_keys
+                .into_iter()
+                .filter_map(|key| {
+                    let scored = predictions.scores.with(|s| s.get(&key).cloned())?;
+                    let id = inputs.records.with(|r| r.get(key as usize).map(|r| r.id.clone()))?;
+                    let called = ranked(&scored.top, &model.phenotypes, &options).len();
+                    let top: Vec<String> = ranked(&scored.top, &model.phenotypes, &specific)
+                        .into_iter()
+                        .take(3)
+                        .map(|(i, s)| format!("{} {}", model.phenotypes[i as usize].name, score(s)))
+                        .collect();
+                    Some((key, id, scored.known.as_ref().map(known_label), called, top))
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    view! {
+        <Show when=move || { keys.with(|k| k.len() > 1) }>
+            <div class="summary-table">
+                <h2>"All scored records"</h2>
+                <p class="hint">"Choose a record to see its ranked phenotypes. “Most specific” are the predicted terms with no predicted descendant."</p>
+                <table data-testid="summary-table">
+                    <thead><tr>
+                        <th scope="col">"Record"</th>
+                        <th scope="col">"Known gene"</th>
+                        <th scope="col" class="num">"Phenotypes at or above the threshold"</th>
+                        <th scope="col">"Most specific predicted phenotypes"</th>
+                    </tr></thead>
+                    <tbody>
+                        {move || rows().unwrap_or_default().into_iter().map(|(key, id, known, called, top)| {
+                            let selected = move || view.record.get() == Some(key);
+                            view! {
+                                <tr class:selected=selected>
+                                    <td class="id">
+                                        <button class="link" aria-pressed=move || selected().to_string()
+                                            data-testid="summary-record"
+                                            on:click=move |_| { view.record.set(Some(key)); view.phenotype.set(None); }>
+                                            {id}
+                                        </button>
+                                    </td>
+                                    <td>{known.unwrap_or_default()}</td>
+                                    <td class="num">{group(called)}</td>
+                                    <td class="top-terms">{top.join(" · ")}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <Show when=move || { pages() > 1 }>
+                    <div class="pager">
+                        <button class="secondary" on:click=move |_| page.update(|p| *p = p.saturating_sub(1))
+                            disabled=move || page.get() == 0>"← Previous"</button>
+                        <span>{move || format!("page {} of {}", page.get() + 1, pages())}</span>
+                        <button class="secondary" on:click=move |_| page.update(|p| *p += 1)
+                            disabled=move || page.get() + 1 >= pages()>"Next →"</button>
+                    </div>
+                </Show>
+            </div>
+        </Show>
+    }
+}
