@@ -48,6 +48,10 @@ pub struct Predictions {
     pub explained: RwSignal<Option<Arc<Explained>>>,
     /// A request the worker could not serve.
     pub error: RwSignal<Option<String>>,
+    /// The worker's WebAssembly memory, as last reported.
+    pub worker_memory: RwSignal<Option<u64>>,
+    /// Known genes available for recognition, or why there are none.
+    pub reference: RwSignal<Option<Result<usize, String>>>,
 }
 
 impl Predictions {
@@ -66,6 +70,8 @@ impl Predictions {
             detail: RwSignal::new(None),
             explained: RwSignal::new(None),
             error: RwSignal::new(None),
+            worker_memory: RwSignal::new(None),
+            reference: RwSignal::new(None),
         };
         this.start_worker();
         this
@@ -155,6 +161,10 @@ impl Predictions {
                     self.notice.set(loaded.notice);
                 }
                 self.load_ms.set(Some(loaded.load_ms));
+                self.reference.set(Some(match loaded.reference_problem {
+                    Some(problem) => Err(problem),
+                    None => Ok(loaded.reference_genes),
+                }));
                 self.model.set(Some(Arc::new(loaded.model)));
                 self.status.set(Status::Ready);
             }
@@ -163,7 +173,10 @@ impl Predictions {
                 self.backend.set(Some(backend));
                 self.notice.set(Some(notice));
             }
-            Response::Scored { batch, results } => self.scored(batch, results),
+            Response::Scored { batch, results, memory_bytes } => {
+                self.worker_memory.set(Some(memory_bytes));
+                self.scored(batch, results)
+            }
             Response::Detail(detail) => self.detail.set(Some(Arc::new(*detail))),
             Response::Explained(explained) => self.explained.set(Some(Arc::new(*explained))),
             Response::Error { message } => {

@@ -108,6 +108,10 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
             {move || predictions.notice.get().map(|n| view! {
                 <p class="notice" data-testid="backend-notice" role="alert">{format!("Note: {n}")}</p>
             })}
+            {move || predictions.reference.get().map(|r| match r {
+                Ok(genes) => view! { <p class="licence" data-testid="reference-status">{format!("Known genes recognised against {} human reference proteins (UniProtKB/Swiss-Prot), with their curated GO and phenotypes.", group(genes))}</p> }.into_any(),
+                Err(problem) => view! { <p class="notice" data-testid="reference-status" role="alert">{format!("Known genes cannot be recognised: {problem}")}</p> }.into_any(),
+            })}
             {move || predictions.model.get().map(|m| view! {
                 <p class="licence" data-testid="licence">
                     {format!("{} · model {} · data {}. ", dataset_label(&m.dataset), m.model_version, m.dataset_version)}
@@ -117,7 +121,15 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
             <Show when=move || { ready_total.get() > 0 && predictions.status.get() == Status::Ready }>
                 <div class="run" data-testid="run-status"
                     data-scored=move || scored().to_string()
-                    data-total=move || ready_total.get().to_string()>
+                    data-total=move || ready_total.get().to_string()
+                    data-elapsed-ms=move || {
+                        let run = predictions.run.get();
+                        match (run.started_ms, run.finished_ms) {
+                            (Some(s), Some(f)) => format!("{:.0}", f - s),
+                            _ => String::new(),
+                        }
+                    }
+                    data-worker-memory=move || predictions.worker_memory.get().map(|m| m.to_string()).unwrap_or_default()>
                     {move || {
                         let run = predictions.run.get();
                         let (done, total) = (scored(), ready_total.get());

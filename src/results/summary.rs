@@ -16,6 +16,8 @@ const PAGE_ROWS: usize = 25;
 pub fn known_label(known: &KnownGene) -> String {
     if known.exact {
         format!("{} (exact match)", known.symbol)
+    } else if known.others > 0 {
+        format!("{} (≈{:.0}% identity; {} other close gene{} too)", known.symbol, known.identity, known.others, if known.others == 1 { "" } else { "s" })
     } else {
         format!("{} (≈{:.0}% identity)", known.symbol, known.identity)
     }

@@ -3,6 +3,7 @@
 // no request leaving the page's origin, screenshots for a person to look at).
 import http from "node:http";
 import fs from "node:fs";
+import zlib from "node:zlib";
 import path from "node:path";
 import assert from "node:assert/strict";
 import { before, after } from "node:test";
@@ -36,15 +37,18 @@ export async function serveApp() {
   return { origin, close: () => new Promise((ok) => server.close(ok)) };
 }
 
-/** Launches Debian's Chromium headless, with the flags this machine's closed network needs. */
-export async function launchBrowser() {
+/**
+ * Launches Debian's Chromium headless, with the flags this machine's closed network needs.
+ * `webgpu: false` leaves WebGPU off (no adapter), as in a browser without it.
+ */
+export async function launchBrowser({ webgpu = true } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
     args: [
       "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      "--enable-unsafe-webgpu",
+      ...(webgpu ? ["--enable-unsafe-webgpu"] : []),
     ],
   });
 }
@@ -53,7 +57,7 @@ export async function launchBrowser() {
  * Opens the app in a fresh page that records console errors, page errors and every request, and
  * waits until the app has mounted.
  */
-export async function openApp(browser, origin) {
+export async function openApp(browser, origin, { hash = "" } = {}) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
   const problems = [];
@@ -61,7 +65,7 @@ export async function openApp(browser, origin) {
   page.on("console", (msg) => { if (msg.type() === "error") problems.push(`console: ${msg.text()}`); });
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   page.on("request", (req) => requests.push(req.url()));
-  await page.goto(origin);
+  await page.goto(origin + hash);
   await page.getByRole("heading", { name: "GenePheno Web" }).waitFor();
   return {
     page,
@@ -116,19 +120,19 @@ export function fixture(name) {
  * returns `journey(body)`: runs `body(page)` in a fresh page, then fails on console errors or
  * foreign requests.
  */
-export function useApp() {
+export function useApp({ webgpu = true } = {}) {
   let server;
   let browser;
   before(async () => {
     server = await serveApp();
-    browser = await launchBrowser();
+    browser = await launchBrowser({ webgpu });
   });
   after(async () => {
     await browser?.close();
     await server?.close();
   });
-  async function journey(body) {
-    const app = await openApp(browser, server.origin);
+  async function journey(body, options = {}) {
+    const app = await openApp(browser, server.origin, options);
     try {
       await body(app.page);
       app.assertClean();
@@ -137,6 +141,34 @@ export function useApp() {
     }
   }
   /** A page without the closing checks, for tests that provoke errors on purpose. */
-  journey.open = () => openApp(browser, server.origin);
+  journey.open = (options = {}) => openApp(browser, server.origin, options);
+  journey.origin = () => server.origin;
   return journey;
+}
+
+/** Waits until the model is loaded (up to `timeout` ms: a first WebGPU run compiles shaders). */
+export async function waitForModel(page, timeout = 120_000) {
+  await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout });
+  return page.getByTestId("model-status").getAttribute("data-backend");
+}
+
+/** Waits until every ready record is scored. */
+export async function waitForScores(page, count, timeout = 300_000) {
+  await page.locator(`[data-testid="run-status"][data-scored="${count}"][data-total="${count}"]`).waitFor({ timeout });
+}
+
+/** `n` real human proteins (Swiss-Prot, from the committed data/genes.tsv.gz) as FASTA. */
+export function humanProteins(n, offset = 0) {
+  const tsv = zlib.gunzipSync(fs.readFileSync(path.join(ROOT, "data/genes.tsv.gz"))).toString("utf8");
+  const rows = tsv.split("\n").slice(1).filter(Boolean).slice(offset, offset + n);
+  return rows.map((line) => {
+    const [entrez, symbol, uniprot, , , , sequence] = line.split("\t");
+    return `>${uniprot}_${symbol} Entrez ${entrez}\n${sequence}\n`;
+  }).join("");
+}
+
+/** Clicks `button` and returns the text of the file it downloads. */
+export async function downloadText(page, button) {
+  const [download] = await Promise.all([page.waitForEvent("download"), button.click()]);
+  return { name: download.suggestedFilename(), text: fs.readFileSync(await download.path(), "utf8") };
 }

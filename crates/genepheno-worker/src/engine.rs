@@ -10,9 +10,10 @@ use std::rc::Rc;
 use genepheno::model::burn::prelude::Device;
 use genepheno::model::{ModelError, ModelMetadata, Prediction, Predictor};
 use genepheno::protocol::{
-    Backend, BackendChoice, ConceptSource, Detail, Explained, Item, LIST_FLOOR, Loaded, ModelSummary,
-    Request, Response, Scored, Term, max_abs_difference, top_scores,
+    Backend, BackendChoice, ConceptSource, Detail, Explained, Item, KnownGene, LIST_FLOOR, Loaded,
+    ModelSummary, Request, Response, Scored, Similar, Term, max_abs_difference, top_scores,
 };
+use genepheno::reference::{Identification, ReferenceSet, SplitPart};
 
 use crate::download::{fetch_text, fetch_weights};
 use crate::worker::post;
@@ -37,6 +38,18 @@ struct Model {
     cpu: Predictor,
     gpu: Option<Predictor>,
     backend: Cell<Backend>,
+    /// The known human genes (exact and near-exact recognition, curated GO and phenotypes).
+    reference: Option<ReferenceSet>,
+}
+
+/// How many similar known genes a detail view lists.
+const SIMILAR_GENES: usize = 5;
+
+/// Size of this worker's WebAssembly memory (it only grows, so this is the peak so far).
+fn wasm_memory_bytes() -> u64 {
+    use wasm_bindgen::JsCast;
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64
 }
 
 fn now_ms() -> f64 {
@@ -103,14 +116,27 @@ async fn load(engine: &Rc<RefCell<Engine>>, dataset: &str, choice: BackendChoice
         },
     };
     let backend = if gpu.is_some() { Backend::Gpu } else { Backend::Cpu };
+    let (reference, reference_problem) = match load_reference(name, &metadata).await {
+        Ok(reference) => (Some(reference), None),
+        Err(problem) => (None, Some(problem)),
+    };
     let loaded = Loaded {
         backend,
         notice,
         model: summary(&metadata),
-        reference_genes: 0,
+        reference_genes: reference.as_ref().map_or(0, ReferenceSet::len),
+        reference_problem,
         load_ms: now_ms() - started,
     };
-    Ok((Model { cpu, gpu, backend: Cell::new(backend) }, loaded))
+    Ok((Model { cpu, gpu, backend: Cell::new(backend), reference }, loaded))
+}
+
+/// The reference set made for these weights. It is cached under the weights' checksum (it is
+/// bound to them), and its header is checked against them before use.
+async fn load_reference(name: &str, metadata: &ModelMetadata) -> Result<ReferenceSet, String> {
+    let bytes = fetch_weights(&format!("models/{name}.reference.bin"), &metadata.weights_sha256).await?;
+    ReferenceSet::decode_for_model(&bytes, &metadata.weights_sha256, &metadata.dataset)
+        .map_err(|e| format!("the known-gene reference set could not be used: {e}"))
 }
 
 /// The WebGPU predictor, or the reason (worded for the page) why the CPU is used instead.
@@ -179,6 +205,46 @@ fn summary(metadata: &ModelMetadata) -> ModelSummary {
 }
 
 impl Model {
+    fn identify(&self, residues: &str) -> Option<(usize, KnownGene)> {
+        let reference = self.reference.as_ref()?;
+        let found = reference.identify(residues.as_bytes())?;
+        let gene = reference.gene(found.gene());
+        let (identity, others) = match found {
+            Identification::Exact { .. } => (100.0, 0),
+            Identification::NearExact { similarity, others_near_exact, .. } => {
+                (similarity.estimated_identity.unwrap_or(0.0) * 100.0, others_near_exact)
+            }
+        };
+        let known = KnownGene {
+            symbol: gene.symbol.clone(),
+            entrez: gene.entrez,
+            uniprot: gene.uniprot.clone(),
+            identity,
+            exact: found.is_exact(),
+            others,
+            split: (gene.split != SplitPart::NotInDataset).then(|| gene.split.label().to_string()),
+        };
+        Some((found.gene(), known))
+    }
+
+    fn similar(&self, residues: &str) -> Vec<Similar> {
+        let Some(reference) = &self.reference else { return Vec::new() };
+        reference
+            .most_similar(residues.as_bytes(), SIMILAR_GENES)
+            .into_iter()
+            .map(|s| {
+                let gene = reference.gene(s.gene);
+                Similar {
+                    symbol: gene.symbol.clone(),
+                    entrez: gene.entrez,
+                    uniprot: gene.uniprot.clone(),
+                    jaccard: s.similarity.kmer_jaccard,
+                    identity: s.similarity.estimated_identity.map(|i| i * 100.0),
+                }
+            })
+            .collect()
+    }
+
     /// The predictor now in use.
     fn active(&self) -> &Predictor {
         match (self.backend.get(), &self.gpu) {
@@ -215,7 +281,15 @@ impl Model {
                 let mut out = self.run(async |p: &Predictor| p.predict(&[protein]).await).await?;
                 out.pop().ok_or_else(|| "no prediction".to_string())
             }
-            ConceptSource::CuratedGo => Err("this sequence is not a known gene with curated GO annotations".into()),
+            ConceptSource::CuratedGo => {
+                let (gene, _) = self
+                    .identify(&item.residues)
+                    .ok_or("this sequence is not a known gene, so it has no curated GO annotations")?;
+                let reference = self.reference.as_ref().ok_or("no reference set")?;
+                let row = reference.concept_vector(gene, self.cpu.metadata().concepts.len());
+                let mut out = self.run(async |p: &Predictor| p.predict_from_concepts(std::slice::from_ref(&row)).await).await?;
+                out.pop().ok_or_else(|| "no prediction".to_string())
+            }
         }
     }
 
@@ -231,20 +305,30 @@ impl Model {
                 let results = items
                     .iter()
                     .zip(predictions)
-                    .map(|(item, p)| Scored { key: item.key, top: top_scores(&p.phenotypes, LIST_FLOOR), known: None })
+                    .map(|(item, p)| Scored {
+                        key: item.key,
+                        top: top_scores(&p.phenotypes, LIST_FLOOR),
+                        known: self.identify(&item.residues).map(|(_, known)| known),
+                    })
                     .collect();
-                Ok(Response::Scored { batch, results })
+                Ok(Response::Scored { batch, results, memory_bytes: wasm_memory_bytes() })
             }
             Request::Detail { item, source } => {
                 let prediction = self.prediction(&item, source).await?;
+                let identified = self.identify(&item.residues);
+                let curated = match (&identified, &self.reference) {
+                    (Some((gene, _)), Some(reference)) => reference.gene(*gene).phenotypes.clone(),
+                    _ => Vec::new(),
+                };
+                let similar = if identified.is_some() { Vec::new() } else { self.similar(&item.residues) };
                 Ok(Response::Detail(Box::new(Detail {
                     key: item.key,
                     source,
                     phenotypes: prediction.phenotypes,
                     concepts: prediction.concepts,
-                    known: None,
-                    curated: Vec::new(),
-                    similar: Vec::new(),
+                    known: identified.map(|(_, known)| known),
+                    curated,
+                    similar,
                 })))
             }
             Request::Explain { item, source, phenotype } => {

@@ -87,8 +87,9 @@ pub enum Response {
     Failed { message: String },
     /// The GPU failed while working; this and later answers come from the CPU.
     Switched { backend: Backend, notice: String },
-    /// Answer to `Score`.
-    Scored { batch: u64, results: Vec<Scored> },
+    /// Answer to `Score`, with the worker's WebAssembly memory size after the batch (its peak
+    /// so far: wasm memory never shrinks).
+    Scored { batch: u64, results: Vec<Scored>, memory_bytes: u64 },
     /// Answer to `Detail`.
     Detail(Box<Detail>),
     /// Answer to `Explain`.
@@ -104,8 +105,11 @@ pub struct Loaded {
     /// Why the GPU is not used, when it was wanted but is not (missing, failed, disagreed).
     pub notice: Option<String>,
     pub model: ModelSummary,
-    /// Whether the known-gene reference set is loaded (exact and near-exact matches).
+    /// Genes in the known-gene reference set (0 when it could not be loaded).
     pub reference_genes: usize,
+    /// Why the reference set is missing, when it is.
+    #[serde(default)]
+    pub reference_problem: Option<String>,
     /// Milliseconds spent downloading, checking and initialising.
     pub load_ms: f64,
 }
@@ -145,6 +149,10 @@ pub struct KnownGene {
     /// Estimated percent identity; 100 for an exact match.
     pub identity: f32,
     pub exact: bool,
+    /// Other known genes that also pass the near-exact rule (close paralogues): the call is
+    /// then ambiguous.
+    #[serde(default)]
+    pub others: u16,
     /// Which part of this dataset the gene was in (`train`, `valid`, `test`), if any: a gene the
     /// model was trained on is not a test of it.
     pub split: Option<String>,
@@ -277,6 +285,7 @@ mod tests {
         let response = Response::Scored {
             batch: 3,
             results: vec![Scored { key: 7, top: vec![(2, 0.75), (0, 0.5)], known: None }],
+            memory_bytes: 1 << 20,
         };
         let back: Response = serde_json::from_str(&response.to_json()).unwrap();
         assert_eq!(back, response);
