@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod data;
 mod evaluation;
 mod export;
@@ -39,6 +40,8 @@ enum Command {
     Predict(predict::PredictArgs),
     /// Write the known-gene reference set (exact/near-exact lookup, curated GO and phenotypes) for a model.
     Reference(reference::ReferenceArgs),
+    /// Time the model forward on the native CPU backend, batched like the page (JSON on stdout).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(args) => evaluation::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Reference(args) => reference::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 
