@@ -15,6 +15,9 @@ use crate::training::task::{ConceptChoice, Task};
 
 const AMINO: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
 
+/// A way of changing a protein (for the measurements).
+type Mutation = Box<dyn Fn(&[u8], &mut SplitMix64) -> Vec<u8>>;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -200,7 +203,7 @@ fn measure_sketch_choices() {
         println!("\n== k = {}, bins = {}: {} bytes, decode {decode:?}", params.k, params.bins, bytes.len());
         let genes = sample(n, set.len(), 7);
         let mut rng = SplitMix64::new(8);
-        let cases: [(&str, Box<dyn Fn(&[u8], &mut SplitMix64) -> Vec<u8>>); 5] = [
+        let cases: [(&str, Mutation); 5] = [
             ("1% subst", Box::new(|s, r| substitute(s, 0.01, r))),
             ("3% subst", Box::new(|s, r| substitute(s, 0.03, r))),
             ("5% subst", Box::new(|s, r| substitute(s, 0.05, r))),
@@ -296,4 +299,41 @@ fn measure_size_breakdown() {
     println!("IMP/IGI-only   {}", size(&|i| i.genes.iter_mut().for_each(|g| g.concepts_phenotype_evidence_only.clear())));
     println!("phenotypes     {}", size(&|i| i.genes.iter_mut().for_each(|g| g.phenotypes.clear())));
     println!("symbols+acc    {}", size(&|i| i.genes.iter_mut().for_each(|g| { g.symbol.clear(); g.uniprot.clear() })));
+}
+
+/// Speed on the whole human set, as the browser will run it (issue 6: ~17,000 proteins): decode,
+/// identify every protein as given (exact path), every protein with 1 % substitutions (sketch
+/// path), and most_similar(5) for every protein. Prints figures.
+#[test]
+#[ignore]
+fn bench_whole_human_set() {
+    let (input, _, bytes, _) = hpo();
+    let t = Instant::now();
+    let set = ReferenceSet::decode(bytes).unwrap();
+    println!("decode: {:?}", t.elapsed());
+    let seqs: Vec<&[u8]> = input.genes.iter().map(|g| g.sequence.as_bytes()).collect();
+    let t = Instant::now();
+    let exact = seqs.iter().filter(|s| set.identify(s).is_some_and(|i| i.is_exact())).count();
+    println!("identify, {} proteins as given: {:?} ({exact} exact)", seqs.len(), t.elapsed());
+    let mut rng = SplitMix64::new(5);
+    let mutated: Vec<Vec<u8>> = seqs.iter().map(|s| substitute(s, 0.01, &mut rng)).collect();
+    let t = Instant::now();
+    let near = mutated.iter().filter(|s| set.identify(s).is_some()).count();
+    println!("identify, {} proteins with 1 % substitutions: {:?} ({near} identified)", seqs.len(), t.elapsed());
+    let (mut total, mut worst) = (std::time::Duration::ZERO, (std::time::Duration::ZERO, 0usize));
+    for s in &seqs {
+        let t = Instant::now();
+        std::hint::black_box(set.most_similar(s, 5));
+        let e = t.elapsed();
+        total += e;
+        if e > worst.0 {
+            worst = (e, s.len());
+        }
+    }
+    println!(
+        "most_similar(5): {:.1} µs per protein on average, slowest {:?} ({} residues)",
+        total.as_secs_f64() * 1e6 / seqs.len() as f64,
+        worst.0,
+        worst.1
+    );
 }

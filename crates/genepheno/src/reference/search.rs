@@ -3,8 +3,9 @@
 //! k-mer Jaccard.
 //!
 //! An inverted index from (bin, stored byte) to genes makes a query cost about `bins` short list
-//! scans instead of a comparison with every gene: identifying all ~17,000 human proteins takes well
-//! under a second natively.
+//! scans instead of a comparison with every gene. Measured natively (release, one core) on the
+//! 17,283 human proteins: identify() on all of them as given 0.04 s (digest path), with 1 %
+//! substitutions 1.2 s (sketch path); most_similar(5) 72 µs per protein on average.
 //!
 //! What the numbers are, honestly: `kmer_jaccard` is an estimate (from 32 one-byte bins in the
 //! shipped files, so ±0.09 around J = 0.5) of the Jaccard index of the two proteins' sets of
