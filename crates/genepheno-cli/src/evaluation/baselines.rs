@@ -119,9 +119,16 @@ pub fn go_inputs(task: &Task, train: &[usize], min_genes: usize) -> Vec<usize> {
     (0..counts.len()).filter(|&t| counts[t] >= min_genes).collect()
 }
 
-pub fn go_features(task: &Task, gene: usize, inputs: &HashMap<usize, usize>) -> Vec<f32> {
+/// The baseline's input row of a gene; `without_phenotype_evidence` drops annotations whose only
+/// evidence is IMP or IGI before closing upward.
+pub fn go_features(task: &Task, gene: usize, inputs: &HashMap<usize, usize>, without_phenotype_evidence: bool) -> Vec<f32> {
     let mut f = vec![0f32; inputs.len()];
-    for t in &task.data.genes[gene].go_closed {
+    let closed = if without_phenotype_evidence {
+        task.data.go_closed_without_phenotype_evidence(gene)
+    } else {
+        task.data.genes[gene].go_closed.clone()
+    };
+    for t in &closed {
         if let Some(&i) = inputs.get(t) {
             f[i] = 1.0;
         }
@@ -175,8 +182,8 @@ pub fn standardise(train: &mut [f32], others: &mut [&mut [f32]], width: usize) {
     }
 }
 
-/// Fits a dense baseline with BCE and returns the validation-best model's scores on `eval_x`
-/// (sigmoid, closed upward when the task has an ontology).
+/// Fits a dense baseline with BCE and returns the validation-best model's scores on each of
+/// `eval_sets` (sigmoid, closed upward when the task has an ontology).
 #[allow(clippy::too_many_arguments)]
 pub fn fit_dense(
     task: &Task,
@@ -186,8 +193,8 @@ pub fn fit_dense(
     train_y: &[f32],
     valid_x: &[f32],
     valid_truth: &[bool],
-    eval_x: &[f32],
-) -> anyhow::Result<Vec<f32>> {
+    eval_sets: &[&[f32]],
+) -> anyhow::Result<Vec<Vec<f32>>> {
     let device = Device::flex().autodiff();
     device.seed(fit.seed);
     let labels = task.label_count();
@@ -230,7 +237,7 @@ pub fn fit_dense(
         }
     }
     let (_, model) = best.context("no epoch")?;
-    Ok(score(&model, eval_x))
+    Ok(eval_sets.iter().map(|x| score(&model, x)).collect())
 }
 
 #[cfg(test)]
@@ -275,11 +282,11 @@ mod tests {
         let split = task.data.split(SplitKind::Homology).clone();
         let inputs = go_inputs(&task, &split.train, 1);
         let index: HashMap<usize, usize> = inputs.iter().enumerate().map(|(i, &t)| (t, i)).collect();
-        let x = |genes: &[usize]| -> Vec<f32> { genes.iter().flat_map(|&g| go_features(&task, g, &index)).collect() };
+        let x = |genes: &[usize]| -> Vec<f32> { genes.iter().flat_map(|&g| go_features(&task, g, &index, false)).collect() };
         let y: Vec<f32> = split.train.iter().flat_map(|&g| task.label_row(g)).collect();
         let valid_truth = crate::evaluation::truth(&task, &split.valid);
         let fit = DenseFit { hidden: Some(8), epochs: 60, learning_rate: 1e-2, weight_decay: 0.0, seed: 1 };
-        let scores = fit_dense(&task, &fit, inputs.len(), &x(&split.train), &y, &x(&split.valid), &valid_truth, &x(&split.test)).unwrap();
+        let scores = fit_dense(&task, &fit, inputs.len(), &x(&split.train), &y, &x(&split.valid), &valid_truth, &[&x(&split.test)]).unwrap().remove(0);
         let truth = crate::evaluation::truth(&task, &split.test);
         let f = metrics::fmax(&scores, &truth, 3, &[0, 1, 2]);
         assert!(f.fmax > 0.99, "{f:?}");

@@ -17,13 +17,31 @@ pub enum Mode {
     Sequence,
     /// Curated GO of the gene when it has any, else predicted concepts (the published setting).
     KnownGene,
+    /// As `KnownGene`, but the curated GO without phenotype-derived evidence (IMP, IGI); genes
+    /// left without any GO fall back to predicted concepts.
+    KnownGeneNoPhenotypeEvidence,
 }
 
 impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Sequence, Mode::KnownGene, Mode::KnownGeneNoPhenotypeEvidence];
+
     pub fn name(self) -> &'static str {
         match self {
             Mode::Sequence => "sequence",
             Mode::KnownGene => "known-gene",
+            Mode::KnownGeneNoPhenotypeEvidence => "known-gene, no IMP/IGI",
+        }
+    }
+
+    /// The curated concept row the mode feeds for a gene, or `None` when it uses the sequence.
+    pub fn curated_row(self, task: &Task, gene: usize) -> Option<Vec<f32>> {
+        match self {
+            Mode::Sequence => None,
+            Mode::KnownGene => task.has_go(gene).then(|| task.concept_row(gene)),
+            Mode::KnownGeneNoPhenotypeEvidence => {
+                let row = task.concept_row_without_phenotype_evidence(gene);
+                row.iter().any(|&v| v > 0.0).then_some(row)
+            }
         }
     }
 }
@@ -52,8 +70,9 @@ pub fn model_scores(
     let mut order: Vec<usize> = (0..genes.len()).collect();
     order.sort_by_key(|&i| task.data.genes[genes[i]].sequence.len());
     for chunk in order.chunks(BATCH) {
-        let (known, unknown): (Vec<usize>, Vec<usize>) =
-            chunk.iter().partition(|&&i| mode == Mode::KnownGene && task.has_go(genes[i]));
+        let curated: Vec<Option<Vec<f32>>> = chunk.iter().map(|&i| mode.curated_row(task, genes[i])).collect();
+        let known: Vec<usize> = chunk.iter().zip(&curated).filter(|(_, r)| r.is_some()).map(|(&i, _)| i).collect();
+        let unknown: Vec<usize> = chunk.iter().zip(&curated).filter(|(_, r)| r.is_none()).map(|(&i, _)| i).collect();
         if !unknown.is_empty() {
             let seqs: Vec<&[u8]> = unknown.iter().map(|&i| task.data.genes[genes[i]].sequence.as_bytes()).collect();
             let out = pollster::block_on(predictor.predict(&seqs))?;
@@ -62,7 +81,7 @@ pub fn model_scores(
             }
         }
         if !known.is_empty() {
-            let rows: Vec<Vec<f32>> = known.iter().map(|&i| task.concept_row(genes[i])).collect();
+            let rows: Vec<Vec<f32>> = curated.into_iter().flatten().collect();
             let out = pollster::block_on(predictor.predict_from_concepts(&rows))?;
             for (&i, p) in known.iter().zip(out) {
                 scores[i * width..(i + 1) * width].copy_from_slice(&p.phenotypes);
@@ -208,7 +227,7 @@ fn evaluate_dataset(name: &str, task: &Task, args: &EvalArgs, results: &mut Resu
             Variant::Full => "GenePheno (f32)".to_string(),
             v => format!("GenePheno without {}", &v.name()[3..]),
         };
-        for mode in [Mode::Sequence, Mode::KnownGene] {
+        for mode in Mode::ALL {
             let scores = score_parts(&model, &meta, mode)?;
             if variant == Variant::Full {
                 float_full.insert(mode.name(), scores.clone());
@@ -222,7 +241,7 @@ fn evaluate_dataset(name: &str, task: &Task, args: &EvalArgs, results: &mut Resu
             let meta: ModelMetadata = serde_json::from_slice(&json)?;
             let bytes = std::fs::read(shipped.with_file_name(&meta.weights_file))?;
             let model = store::load_checked(&meta, bytes, &device)?;
-            for mode in [Mode::Sequence, Mode::KnownGene] {
+            for mode in Mode::ALL {
                 let scores = score_parts(&model, &meta, mode)?;
                 if let Some(float) = float_full.get(mode.name()) {
                     for (p, (part, _)) in parts.iter().enumerate() {
@@ -267,18 +286,24 @@ fn evaluate_dataset(name: &str, task: &Task, args: &EvalArgs, results: &mut Resu
     let (mut tx, mut vx, mut ex) = (features(train, &kmer), features(&split.valid, &kmer), features(&eval_genes, &kmer));
     baselines::standardise(&mut tx, &mut [&mut vx, &mut ex], 421);
     let fit = baselines::DenseFit { hidden: None, epochs: 30, learning_rate: 1e-3, weight_decay: 1e-3, seed: 7 };
-    let scores = baselines::fit_dense(task, &fit, 421, &tx, &train_y, &vx, &truths[0], &ex)?;
+    let scores = baselines::fit_dense(task, &fit, 421, &tx, &train_y, &vx, &truths[0], &[&ex])?.remove(0);
     let (a, b) = split_rows(&scores, width, nv);
     push(results, "k-mer (1+2) logistic regression", Mode::Sequence, [a, b]);
 
     let inputs = baselines::go_inputs(task, train, 5);
     let index: HashMap<usize, usize> = inputs.iter().enumerate().map(|(i, &t)| (t, i)).collect();
-    let go = |g: usize| baselines::go_features(task, g, &index);
+    let go = |g: usize| baselines::go_features(task, g, &index, false);
+    let go_no_phenotype = |g: usize| baselines::go_features(task, g, &index, true);
     let (tx, vx, ex) = (features(train, &go), features(&split.valid, &go), features(&eval_genes, &go));
+    let ex_no_phenotype = features(&eval_genes, &go_no_phenotype);
     let fit = baselines::DenseFit { hidden: Some(256), epochs: 30, learning_rate: 1e-3, weight_decay: 1e-4, seed: 7 };
-    let scores = baselines::fit_dense(task, &fit, inputs.len(), &tx, &train_y, &vx, &truths[0], &ex)?;
-    let (a, b) = split_rows(&scores, width, nv);
+    let mut scores = baselines::fit_dense(task, &fit, inputs.len(), &tx, &train_y, &vx, &truths[0], &[&ex, &ex_no_phenotype])?;
+    let (a, b) = split_rows(&scores.remove(0), width, nv);
     push(results, "DeepPheno-style GO -> MLP", Mode::KnownGene, [a, b]);
+    // Trained on all evidence like the model, scored without IMP/IGI annotations (a gene left
+    // without GO gets an all-zero input).
+    let (a, b) = split_rows(&scores.remove(0), width, nv);
+    push(results, "DeepPheno-style GO -> MLP", Mode::KnownGeneNoPhenotypeEvidence, [a, b]);
     results.notes.push(format!(
         "{name}: {} train / {} valid / {} test genes, {} labels, {} GO concepts, {} exclusive pairs, {} GO inputs for the MLP baseline",
         split.train.len(),
@@ -299,7 +324,8 @@ fn render(all: &[Results]) -> String {
          both classes; bins by training frequency of the term (cells: Fmax / AUC (terms with both classes)). \
          Split: homology-aware (whole homology groups per part). Modes: `sequence` = predicted GO concepts from \
          the protein alone; `known-gene` = the gene's curated GO fed to the concept layer (genes without GO fall \
-         back to predicted concepts). The last column is the share of (gene, exclusive pair) with both terms at or \
+         back to predicted concepts); `known-gene, no IMP/IGI` = the same with the annotations whose only evidence is \
+         phenotype-derived (IMP, IGI) removed first. The last column is the share of (gene, exclusive pair) with both terms at or \
          above the row's Fmax threshold.\n\n",
     );
     for results in all {

@@ -103,3 +103,54 @@ impl SequenceEncoder {
         Tensor::cat(vec![gene_max, gene_mean], 1)
     }
 }
+
+#[cfg(all(test, feature = "train"))]
+mod gradient_tests {
+    use super::*;
+
+    /// Loss used for the check: a fixed weighted sum of the pooled features.
+    fn loss(encoder: &SequenceEncoder, batch: &SequenceBatch, weights: &Tensor<2>) -> Tensor<1> {
+        (encoder.forward(batch) * weights.clone()).sum()
+    }
+
+    #[test]
+    fn gradients_reach_every_layer_and_match_finite_differences() {
+        let device = Device::flex().autodiff();
+        device.seed(3);
+        let config = EncoderConfig::new().with_channels(8).with_embed_dim(4);
+        let encoder = config.init(&device);
+        let seqs: [&[u8]; 2] = [b"MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", b"MEELLKKAWWPPGG"];
+        let batch = SequenceBatch::new(&seqs, 16, &device);
+        let weights = Tensor::<2>::random([2, 16], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+        let grads = loss(&encoder, &batch, &weights).backward();
+        let norm = |t: Option<Tensor<3>>| t.map(|t| t.abs().sum().into_scalar::<f32>()).unwrap_or(0.0);
+        let stem = norm(encoder.stem.weight.val().grad(&grads));
+        let blocks: Vec<f32> = encoder.blocks.iter().map(|b| norm(b.weight.val().grad(&grads))).collect();
+        let embed = encoder.embedding.weight.val().grad(&grads).map(|t| t.abs().sum().into_scalar::<f32>()).unwrap_or(0.0);
+        assert!(stem > 0.0 && embed > 0.0 && blocks.iter().all(|&b| b > 0.0), "stem {stem} embed {embed} blocks {blocks:?}");
+
+        // Finite differences on a few stem weights (plain device, f32: a loose tolerance).
+        let plain = encoder.valid();
+        let pbatch = SequenceBatch::new(&seqs, 16, &Device::flex());
+        let pweights = weights.clone().inner();
+        let analytic = encoder.stem.weight.val().grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+        let base = plain.stem.weight.val().into_data().try_to_vec::<f32>().unwrap();
+        let shape = plain.stem.weight.val().dims();
+        let mut report = Vec::new();
+        for idx in [0usize, 7, 31, 100, 150, 200, 250] {
+            let eps = 1e-3f32;
+            let mut at = |delta: f32| {
+                let mut w = base.clone();
+                w[idx] += delta;
+                let mut e = plain.clone();
+                e.stem.weight = burn::module::Param::from_data(TensorData::new(w, shape), &Device::flex());
+                loss(&e, &pbatch, &pweights).into_scalar::<f32>()
+            };
+            let numeric = (at(eps) - at(-eps)) / (2.0 * eps);
+            let a = analytic[idx];
+            report.push((idx, numeric, a));
+        }
+        let bad: Vec<_> = report.iter().filter(|(_, n, a)| (n - a).abs() > 0.05 * (1.0 + a.abs())).collect();
+        assert!(bad.is_empty(), "{report:?}");
+    }
+}

@@ -38,6 +38,15 @@ pub fn contrastive_multilabel(logits: Tensor<2>, labels: Tensor<2>, tau: f32) ->
     (negatives + positives).mean()
 }
 
+/// Binary cross-entropy with logits, summed over terms and averaged over genes, so that its scale
+/// per gene is comparable with [`contrastive_multilabel`]. Unlike the contrastive loss, which only
+/// ranks a gene's terms against each other and against 0, it calibrates each term across genes
+/// (its optimum for an uninformative input is the term's log-odds prior).
+pub fn bce_multilabel(logits: Tensor<2>, labels: Tensor<2>) -> Tensor<1> {
+    let genes = logits.dims()[0].max(1) as f32;
+    (softplus(logits.clone(), 1.0) - labels * logits).sum() / genes
+}
+
 /// Exclusivity regulariser: mean over genes and pairs of `softplus(s_a + s_b)` for each pair
 /// `(a, b)` of mutually exclusive terms, penalising a gene that scores both high. Pairs that a
 /// gene's own labels contain both of are not penalised for that gene (the data says they co-occur).
@@ -127,6 +136,19 @@ mod tests {
         ));
         // Both terms are about 2000 / 1 after scaling: log(1 + e^2000) ~ 2000.
         assert!((got - 4000.0).abs() < 1e-2, "{got}");
+    }
+
+    #[test]
+    fn bce_multilabel_sums_terms_and_averages_genes() {
+        // Gene 0: -ln(sigmoid(1)) - ln(1 - sigmoid(-2)) = ln(1 + e^-1) + ln(1 + e^-2);
+        // gene 1: -ln(1 - sigmoid(0)) - ln(sigmoid(3)) = ln 2 + ln(1 + e^-3).
+        let logits = tensor(vec![1.0, -2.0, 0.0, 3.0], [2, 2]);
+        let labels = tensor(vec![1.0, 0.0, 0.0, 1.0], [2, 2]);
+        let e = std::f64::consts::E;
+        let expected =
+            (ln(1.0 + e.powf(-1.0)) + ln(1.0 + e.powf(-2.0)) + ln(2.0) + ln(1.0 + e.powf(-3.0))) / 2.0;
+        let got = scalar(bce_multilabel(logits, labels));
+        assert!((got - expected).abs() < 1e-5, "{got} vs {expected}");
     }
 
     #[test]

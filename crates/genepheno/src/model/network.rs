@@ -8,7 +8,7 @@
 //! Output widths are padded to a multiple of 4 because burn's packed 8-bit weights on WebGPU need
 //! the last dimension to be one; the padding units are sliced off and never trained.
 
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
@@ -42,6 +42,7 @@ impl ModelConfig {
     pub fn init(&self, device: &Device) -> GenePheno {
         GenePheno {
             encoder: self.encoder.init(device),
+            pool_norm: BatchNormConfig::new(self.encoder.output_dim()).init(device),
             hidden: LinearConfig::new(self.encoder.output_dim(), padded(self.hidden)).init(device),
             concept_layer: LinearConfig::new(padded(self.hidden), padded(self.concepts))
                 .init(device),
@@ -66,6 +67,10 @@ pub struct Output {
 #[derive(Module, Debug)]
 pub struct GenePheno {
     encoder: SequenceEncoder,
+    /// Standardises the pooled features across genes (batch statistics in training, running
+    /// statistics at inference). Pooled CNN features differ between proteins by a few percent of
+    /// their common level; without it the encoder learned nothing beyond the concept priors.
+    pool_norm: BatchNorm,
     hidden: Linear,
     concept_layer: Linear,
     phenotype_layer: Linear,
@@ -90,6 +95,24 @@ impl GenePheno {
         ["hidden.weight", "concept_layer.weight", "phenotype_layer.weight"]
     }
 
+    /// The linear concept -> phenotype layer (`[concepts, padded(phenotypes)]` weight).
+    pub fn phenotype_layer(&self) -> &Linear {
+        &self.phenotype_layer
+    }
+
+    /// The same network with another phenotype layer (the trainer fits it on its own, on curated
+    /// GO and on predicted concepts). Panics if the shape differs.
+    pub fn with_phenotype_layer(mut self, layer: Linear) -> Self {
+        assert_eq!(
+            layer.weight.val().dims(),
+            self.phenotype_layer.weight.val().dims(),
+            "phenotype layer shape"
+        );
+        assert_eq!(layer.bias.is_some(), self.phenotype_layer.bias.is_some(), "phenotype layer bias");
+        self.phenotype_layer = layer;
+        self
+    }
+
     /// Storage type of the phenotype layer's weights (`QFloat` once quantized).
     pub fn phenotype_weight_dtype(&self) -> burn::tensor::DType {
         self.phenotype_layer.weight.val().dtype()
@@ -97,7 +120,7 @@ impl GenePheno {
 
     /// GO-concept logits `[genes, concepts]` from sequences.
     pub fn concept_logits(&self, batch: &SequenceBatch) -> Tensor<2> {
-        let pooled = self.encoder.forward(batch);
+        let pooled = self.pool_norm.forward(self.encoder.forward(batch));
         let hidden = relu(self.hidden.forward(pooled));
         let logits = self.concept_layer.forward(hidden);
         let genes = logits.dims()[0];
