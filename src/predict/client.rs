@@ -155,6 +155,9 @@ impl Predictions {
             Response::Progress { file, loaded, total, from_cache } => {
                 self.status.set(Status::Loading { file, loaded, total, from_cache });
             }
+            Response::Stage { message } => {
+                self.status.set(Status::Loading { file: message, loaded: 0, total: None, from_cache: false });
+            }
             Response::Loaded(loaded) => {
                 self.backend.set(Some(loaded.backend));
                 if loaded.notice.is_some() || self.backend_choice.get_untracked() != BackendChoice::Cpu {

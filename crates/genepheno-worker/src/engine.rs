@@ -22,6 +22,11 @@ use crate::worker::post;
 /// same quantized weights; only the order of floating-point sums differs (measured: < 1e-5).
 const AGREEMENT_TOLERANCE: f32 = 1e-3;
 
+/// Longest wait for WebGPU to start and pass the self-check. The first GPU run compiles the
+/// GPU programs (6-9 s measured on a software adapter); a driver that stalls must not leave
+/// the page waiting.
+const GPU_CHECK_LIMIT_MS: u32 = 90_000;
+
 /// Human ubiquitin (UniProt P0CG48, first 76 residues) and a 1,216-residue repeat of it: a short
 /// protein and one the encoder reads in two windows.
 const CHECK_PROTEIN: &str = "MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG";
@@ -110,10 +115,25 @@ async fn load(engine: &Rc<RefCell<Engine>>, dataset: &str, choice: BackendChoice
     let cpu = Predictor::new(metadata.clone(), weights.clone(), &Device::flex()).map_err(|e| e.to_string())?;
     let (gpu, notice) = match choice {
         BackendChoice::Cpu => (None, None),
-        BackendChoice::Auto | BackendChoice::Gpu => match gpu_predictor(engine, &metadata, weights, &cpu).await {
-            Ok(gpu) => (Some(gpu), None),
-            Err(why) => (None, Some(why)),
-        },
+        BackendChoice::Auto | BackendChoice::Gpu => {
+            post(&Response::Stage {
+                message: "Starting the GPU and checking it against the CPU (the first time compiles the GPU programs)…".into(),
+            });
+            let check = std::pin::pin!(gpu_predictor(engine, &metadata, weights, &cpu));
+            let limit = std::pin::pin!(gloo_timers::future::TimeoutFuture::new(GPU_CHECK_LIMIT_MS));
+            match futures_util::future::select(check, limit).await {
+                futures_util::future::Either::Left((Ok(gpu), _)) => (Some(gpu), None),
+                futures_util::future::Either::Left((Err(why), _)) => (None, Some(why)),
+                futures_util::future::Either::Right(_) => {
+                    // Never touch this device again.
+                    engine.borrow_mut().gpu_device = Some(Err("the GPU stalled".into()));
+                    (None, Some(format!(
+                        "the GPU did not finish its self-check within {} s; the CPU is used.",
+                        GPU_CHECK_LIMIT_MS / 1000
+                    )))
+                }
+            }
+        }
     };
     let backend = if gpu.is_some() { Backend::Gpu } else { Backend::Cpu };
     let (reference, reference_problem) = match load_reference(name, &metadata).await {

@@ -43,8 +43,27 @@ mod worker {
         running: bool,
     }
 
+    /// Forwards warnings and errors of the GPU stack to the console.
+    struct ConsoleLog;
+
+    impl log::Log for ConsoleLog {
+        fn enabled(&self, metadata: &log::Metadata) -> bool {
+            metadata.level() <= log::Level::Warn
+        }
+        fn log(&self, record: &log::Record) {
+            if self.enabled(record.metadata()) {
+                let line = format!("{} {}: {}", record.level(), record.target(), record.args());
+                web_sys::console::warn_1(&JsValue::from_str(&line));
+            }
+        }
+        fn flush(&self) {}
+    }
+
+    static LOGGER: ConsoleLog = ConsoleLog;
+
     pub fn start() {
         console_error_panic_hook::set_once();
+        let _ = log::set_logger(&LOGGER).map(|()| log::set_max_level(log::LevelFilter::Warn));
         let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
         let queue = Rc::new(RefCell::new(Queue { pending: VecDeque::new(), running: false }));
         let engine = Rc::new(RefCell::new(Engine::default()));

@@ -81,6 +81,8 @@ pub enum Response {
     Ready,
     /// Download progress of a model file.
     Progress { file: String, loaded: u64, total: Option<u64>, from_cache: bool },
+    /// A loading step that takes time (e.g. the GPU self-check compiling GPU programs).
+    Stage { message: String },
     /// The model is loaded and checked.
     Loaded(Box<Loaded>),
     /// Loading failed; the page says so and offers to retry or switch backend.
