@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Benchmarks (issue 6): the model forward natively (`genepheno bench`, burn flex CPU backend),
+# then the release build of the app in headless Chromium on the WebGPU and the CPU path
+# (tests/bench/bench.mjs), then writes the generated docs/BENCHMARKS.md
+# (tests/bench/report.mjs) and prints it. Raw figures: target/bench/{native,browser}.json.
+#
+#   bash scripts/bench.sh            # everything (about 20-30 minutes on 2 shared cores)
+#
+# Environment: GENEPHENO_DIST (the app build to serve; default target/e2e-dist, rebuilt with
+# trunk when missing or older than the sources), BENCH_N (default 1000), BENCH_PATHS (cpu,gpu),
+# BENCH_SINGLES (50), BENCH_WARMUP (5), BENCH_GPU_FULL=1 (also the whole set on the GPU path),
+# BENCH_OUT_DOC (default docs/BENCHMARKS.md), BENCH_NO_BUILD=1 (measure the given build even if
+# sources are newer; the document says so), BENCH_DIST_COMMENT (a note on the build, printed in
+# the document).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+STARTED=$(date -u +%FT%TZ)
+echo "== bench: started $STARTED, load average $LOAD_START, $(nproc) cores"
+DIST="${GENEPHENO_DIST:-$PWD/target/e2e-dist}"
+OUT=target/bench
+mkdir -p "$OUT"
+
+echo "== release build of the app"
+worker_wasm=$(ls "$DIST"/genepheno-worker*_bg.wasm 2>/dev/null | head -1 || true)
+newer=""
+if [ -n "$worker_wasm" ]; then
+  newer=$(find src crates/genepheno/src crates/genepheno-worker index.html style public Cargo.toml Cargo.lock \
+    -newer "$worker_wasm" -type f -print -quit)
+fi
+if [ -z "$worker_wasm" ] || { [ -n "$newer" ] && [ "${BENCH_NO_BUILD:-0}" != 1 ]; }; then
+  echo "build in $DIST is ${worker_wasm:+stale (${newer} is newer)}${worker_wasm:-missing}: trunk build --release"
+  trunk build --release --dist "$DIST"
+  worker_wasm=$(ls "$DIST"/genepheno-worker*_bg.wasm | head -1)
+  newer=""
+fi
+DIST_NOTE="built $(date -u -r "$worker_wasm" +%FT%TZ)${newer:+; BENCH_NO_BUILD=1 kept it although $newer is newer}${BENCH_DIST_COMMENT:+; $BENCH_DIST_COMMENT}"
+echo "using $DIST ($DIST_NOTE)"
+
+echo "== native: genepheno bench (one thread)"
+cargo build --release -p genepheno-cli
+flex_features=$(cargo tree -p genepheno-cli -e features -i burn-flex 2>/dev/null \
+  | grep -o 'burn-flex feature "[a-z0-9-]*"' | sort -u | sed 's/burn-flex feature //' | tr '\n' ' ' || true)
+echo "burn-flex features in the native build: ${flex_features:-none}"
+RAYON_NUM_THREADS=1 "$CARGO_TARGET_DIR/release/genepheno" bench --dataset hpo \
+  --proteins "${BENCH_N:-1000},all" --single "${BENCH_SINGLES:-50}" --warmup "${BENCH_WARMUP:-5}" >"$OUT/native.json"
+
+echo "== browser: headless Chromium"
+GENEPHENO_DIST="$DIST" BENCH_OUT="$OUT/browser.json" node tests/bench/bench.mjs
+
+echo "== report"
+BENCH_LOAD_START="$LOAD_START" BENCH_DIST_NOTE="$DIST_NOTE" BENCH_FLEX_FEATURES="$flex_features" node tests/bench/report.mjs \
+  --native "$OUT/native.json" --browser "$OUT/browser.json" --dist "$DIST" \
+  --out "${BENCH_OUT_DOC:-docs/BENCHMARKS.md}"
