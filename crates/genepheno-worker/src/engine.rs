@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use genepheno::model::burn::prelude::Device;
-use genepheno::model::{ModelError, ModelMetadata, Prediction, Predictor};
+use genepheno::model::{ModelError, ModelMetadata, Prediction, Predictor, store};
 use genepheno::protocol::{
     Backend, BackendChoice, ConceptSource, Detail, Explained, Item, KnownGene, LIST_FLOOR, Loaded,
     ModelSummary, Request, Response, Scored, Similar, Term, max_abs_difference, top_scores,
@@ -178,7 +178,8 @@ async fn gpu_predictor(
             device
         }
     }?;
-    let gpu = Predictor::new(metadata.clone(), weights, &device)
+    let gpu = store::load_checked_dequantized(metadata, weights, &device)
+        .and_then(|model| Predictor::from_model(model, metadata.clone(), &device))
         .map_err(|e| format!("the model could not be placed on the GPU ({e}); the CPU is used."))?;
     let difference = self_check(cpu, &gpu).await.map_err(|e| format!("the GPU failed its self-check ({e}); the CPU is used."))?;
     if difference > AGREEMENT_TOLERANCE {

@@ -3,7 +3,7 @@
 //! The browser fetches the bytes, checks their SHA-256 against the metadata, then decodes them into
 //! a freshly built network of the architecture the metadata names.
 
-use burn::module::{ParamGroup, Quantizer};
+use burn::module::{ModuleMapper, Param, ParamGroup, Quantizer};
 use burn::prelude::*;
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::Bytes;
@@ -52,6 +52,30 @@ pub fn load_checked(meta: &ModelMetadata, bytes: Vec<u8>, device: &Device) -> Re
         return Err(ModelError::Checksum { expected: meta.weights_sha256.clone(), actual });
     }
     from_bytes(&meta.config, bytes, device)
+}
+
+/// Replaces quantized weights by their f32 values.
+///
+/// Why: Chromium's WebGPU has no 8-bit integer storage type, and burn's quantized matmul kernels
+/// declare `array<i8>` buffers, so they fail to compile there ("'i8' type used without ...
+/// extension enabled", seen in headless Chromium 156). The GPU path therefore computes in f32
+/// from the dequantized weights: the download stays quantized and the values are exactly the
+/// ones the CPU reads.
+pub fn dequantize(model: GenePheno) -> GenePheno {
+    struct Dequantizer;
+    impl ModuleMapper for Dequantizer {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|tensor| tensor.dequantize())
+        }
+    }
+    model.map(&mut Dequantizer)
+}
+
+/// [`load_checked`] for a device without 8-bit kernels (WebGPU in the browser): decodes and
+/// dequantizes on the CPU, then moves the f32 model to `device`.
+pub fn load_checked_dequantized(meta: &ModelMetadata, bytes: Vec<u8>, device: &Device) -> Result<GenePheno, ModelError> {
+    let model = load_checked(meta, bytes, &Device::flex())?;
+    Ok(dequantize(model).to_device(device))
 }
 
 #[cfg(test)]
@@ -105,6 +129,20 @@ mod tests {
         assert!(matches!(from_bytes(&other, bytes.clone(), &device), Err(ModelError::Weights(_))));
         let meta = crate::model::metadata::tests::metadata(config(), "0".repeat(64));
         assert!(matches!(load_checked(&meta, bytes, &device), Err(ModelError::Checksum { .. })));
+    }
+
+    #[test]
+    fn dequantized_weights_compute_what_the_quantized_ones_do() {
+        let device = Device::flex();
+        let quantized = quantize(config().init(&device));
+        let bytes = to_bytes(&quantized).unwrap();
+        let meta = crate::model::metadata::tests::metadata(config(), crate::model::metadata::sha256_hex(&bytes));
+        let plain = load_checked_dequantized(&meta, bytes.clone(), &device).unwrap();
+        assert_eq!(quantized_dtype(&plain), DType::F32);
+        let from_q8 = logits(&load_checked(&meta, bytes, &device).unwrap(), &device);
+        let from_f32 = logits(&plain, &device);
+        let worst = from_q8.iter().zip(&from_f32).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(worst < 1e-4, "dequantizing moved a logit by {worst}");
     }
 
     fn quantized_dtype(model: &GenePheno) -> DType {
