@@ -92,6 +92,9 @@ const natN = nativeForward(N);
 const natFull = nativeForward(FULL) ?? native.runs.find((r) => !r.with_worker_extras && r.proteins === browser.settings.human_set);
 const natNx = nativeExtras(N);
 
+/** A console message on one table line: whitespace folded, a panic's source path dropped. */
+const short = (m) => m.replace(/\s+/g, " ").replace(/^console: panicked at \S+ /, "console: panic: ").replace(/\|/g, "/").slice(0, 170);
+
 const lines = [];
 const p = (s = "") => lines.push(s);
 
@@ -233,7 +236,7 @@ for (const [name, path_] of [["CPU path", cpu], ["WebGPU path", gpu]]) {
     merged.set(message, (merged.get(message) ?? 0) + count);
   }
   const problems = [...merged].map(([message, count]) => ({ message, count })).sort((a, b) => b.count - a.count);
-  if (problems.length) p(`| Console errors seen (distinct, with counts) | ${problems.slice(0, 4).map((s) => `${s.count}× \`${s.message.slice(0, 140).replace(/\|/g, "/")}\``).join("; ")} |`);
+  if (problems.length) p(`| Console errors seen (distinct, with counts) | ${problems.slice(0, 4).map((s) => `${s.count}× \`${short(s.message)}\``).join("; ")} |`);
   p();
 }
 
