@@ -7,7 +7,8 @@
 #   bash scripts/bench.sh            # everything (about 20-30 minutes on 2 shared cores)
 #
 # Environment: GENEPHENO_DIST (the app build to serve; default target/e2e-dist, rebuilt with
-# trunk when missing or older than the sources), BENCH_N (default 1000), BENCH_PATHS (cpu,gpu),
+# trunk when missing or older than the sources), BENCH_N (default 1000), BENCH_GPU_N (the WebGPU
+# path's throughput run; default BENCH_N), BENCH_PATHS (cpu,gpu),
 # BENCH_SINGLES (50), BENCH_WARMUP (5), BENCH_GPU_FULL=1 (also the whole set on the GPU path),
 # BENCH_OUT_DOC (default docs/BENCHMARKS.md), BENCH_NO_BUILD=1 (measure the given build even if
 # sources are newer; the document says so), BENCH_DIST_COMMENT (a note on the build, printed in
