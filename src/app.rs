@@ -24,6 +24,14 @@ pub fn App() -> impl IntoView {
     if let Ok(Some(session)) = link {
         inputs.open_session("shared link".into(), session);
     }
+    // "Clear all" forgets the results of the cleared records.
+    Effect::new(move |previous: Option<u64>| {
+        let generation = inputs.generation.get();
+        if previous.is_some_and(|p| p != generation) {
+            predictions.forget_results();
+        }
+        generation
+    });
     // Score whatever is ready whenever the model, the run or the records change.
     Effect::new(move |_| {
         predictions.status.track();

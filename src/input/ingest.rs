@@ -34,6 +34,8 @@ pub struct Inputs {
     /// The last share link or session file opened: its view is restored once its records are
     /// read and scored.
     pub session: RwSignal<Option<Arc<SharedSession>>>,
+    /// Counts "Clear all": results keyed by record position must be forgotten when it changes.
+    pub generation: RwSignal<u64>,
     /// Identifiers given out so far: unique across all inputs of the session.
     ids: StoredValue<Identifiers>,
 }
@@ -45,6 +47,7 @@ impl Inputs {
             file_problems: RwSignal::new(Vec::new()),
             reading: RwSignal::new(Vec::new()),
             session: RwSignal::new(None),
+            generation: RwSignal::new(0),
             ids: StoredValue::new(Identifiers::default()),
         }
     }
@@ -54,6 +57,7 @@ impl Inputs {
         self.records.set(Vec::new());
         self.file_problems.set(Vec::new());
         self.ids.set_value(Identifiers::default());
+        self.generation.update(|g| *g += 1);
     }
 
     /// Reads one input in the background, adding its records slice by slice.

@@ -139,6 +139,14 @@ impl Predictions {
         });
     }
 
+    /// Forgets every result (the inputs were cleared: keys would point at other records).
+    pub fn forget_results(self) {
+        self.scores.set(HashMap::new());
+        self.detail.set(None);
+        self.explained.set(None);
+        self.run.update(|r| r.reset());
+    }
+
     /// Asks for every score of one record (answered into `detail`).
     pub fn request_detail(self, key: u32, residues: String, source: ConceptSource) {
         self.send(&Request::Detail { item: Item { key, residues }, source });

@@ -62,13 +62,17 @@ impl Predictions {
             return;
         }
         let mut request = None;
-        self.run.update(|run| {
+        // Notifies only when something changed: this runs inside an effect that reads `run`,
+        // and an unconditional update would wake that effect for ever.
+        self.run.maybe_update(|run| {
+            let mut changed = false;
             if records.len() < run.cursor {
                 // The inputs were cleared.
                 run.reset();
+                changed = true;
             }
             if run.busy() || run.cancelled || run.failed {
-                return;
+                return changed;
             }
             let mut items = Vec::new();
             let mut residues = 0;
@@ -82,9 +86,10 @@ impl Predictions {
                     items.push(Item { key: run.cursor as u32, residues: protein.clone() });
                 }
                 run.cursor += 1;
+                changed = true;
             }
             if items.is_empty() {
-                return;
+                return changed;
             }
             run.started_ms.get_or_insert_with(now_ms);
             run.finished_ms = None;
@@ -92,6 +97,7 @@ impl Predictions {
             run.next_batch += 1;
             run.in_flight = Some((batch, items.iter().map(|i| i.key).collect()));
             request = Some(Request::Score { batch, items });
+            true
         });
         if let Some(request) = request {
             self.send(&request);

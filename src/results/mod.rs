@@ -80,6 +80,9 @@ impl View {
             threshold: self.threshold.get_untracked(),
             filter: self.filter.get_untracked(),
             system: self.system.get_untracked(),
+            grouped: self.grouped.get_untracked(),
+            specific_only: self.specific_only.get_untracked(),
+            curated_go: self.source.get_untracked() == ConceptSource::CuratedGo,
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::predict::{Predictions, Status};
 pub const DATASETS: &[(&str, &str)] = &[
     ("hpo", "Human Phenotype Ontology (HPO) — human disease phenotypes"),
     ("mp", "Mammalian Phenotype Ontology (MP) — mouse knockout phenotypes"),
+    ("gwas", "GWAS-like traits (dbGaP gene sets)"),
 ];
 
 fn dataset_label(value: &str) -> &'static str {

@@ -197,8 +197,8 @@ fn PhenotypeTable(rows: Vec<(usize, u32, f32)>, model: Arc<ModelSummary>, curate
                             }}</td>
                             <td class="system">{term.group.clone().unwrap_or_default()}</td>
                             <td class="num score">
-                                <span class="bar" style=format!("width:{:.0}%", s * 100.0)></span>
                                 <span class="value">{score(s)}</span>
+                                <meter min="0" max="1" value=s.to_string() aria-hidden="true"></meter>
                             </td>
                         </tr>
                     }

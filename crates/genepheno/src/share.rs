@@ -48,6 +48,19 @@ pub struct ViewState {
     /// Top-level system filter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
+    /// The list grouped by system.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub grouped: bool,
+    /// Only the most specific predicted terms.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub specific_only: bool,
+    /// Known-gene mode: the recognised gene's curated GO fed the phenotype layer.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub curated_go: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Everything a link or a session file carries.
@@ -158,6 +171,9 @@ mod tests {
                 threshold: Some(0.25),
                 filter: "anemia".into(),
                 system: None,
+                grouped: true,
+                specific_only: false,
+                curated_go: false,
             },
         }
     }
