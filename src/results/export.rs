@@ -37,7 +37,6 @@ pub fn download(name: &str, mime: &str, text: &str) {
 fn build(scope: Scope, inputs: Inputs, predictions: Predictions, view: View) -> Option<Export> {
     let model = predictions.model.get_untracked()?;
     let options = view.options(predictions);
-    let curated: Vec<u32> = predictions.detail.get_untracked().map(|d| d.curated.clone()).unwrap_or_default();
     let records = match scope {
         Scope::View => {
             let key = view.record.get_untracked()?;
@@ -49,6 +48,8 @@ fn build(scope: Scope, inputs: Inputs, predictions: Predictions, view: View) -> 
                 None => scored.as_ref()?.top.clone(),
             };
             let id = inputs.records.with_untracked(|r| r.get(key as usize).map(|r| r.id.clone()))?;
+            // Curated marks only from this record's own detail, never from another selection's.
+            let curated = detail.as_ref().map(|d| d.curated.clone()).unwrap_or_default();
             vec![record(&id, scored.and_then(|s| s.known.clone()).map(|k| known_label(&k)), source, &scores, &model, &options, &curated)]
         }
         Scope::All => {
