@@ -1,5 +1,11 @@
-//! The page's side of the worker: starting it, sending requests, and turning its answers into
-//! signals the views read.
+//! The page's side of the workers: starting them, sending requests, and turning their answers
+//! into signals the views read.
+//!
+//! The main worker (lane 0) loads the chosen model on the chosen backend and answers every kind
+//! of request. When it runs on the CPU, one more worker per further core ("helpers", lanes 1..)
+//! loads the same model on the CPU and takes score batches too: burn's CPU backend in
+//! WebAssembly uses one thread, so a single worker leaves the other cores idle. On the GPU one
+//! worker is enough (the GPU is shared).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,11 +32,25 @@ pub enum Status {
     Failed(String),
 }
 
+/// Most workers scoring at once: enough for common laptops; each holds its own model copy
+/// (about 70 MB of memory).
+const MAX_WORKERS: usize = 4;
+
+/// Workers to score with on the CPU: one per logical core the browser reports, within bounds.
+fn cpu_workers() -> usize {
+    let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency());
+    (cores as usize).clamp(1, MAX_WORKERS)
+}
+
 /// Everything about predictions that the views read and the controls change. `Copy`: every
 /// field is an arena handle.
 #[derive(Clone, Copy)]
 pub struct Predictions {
     worker: StoredValue<Option<Worker>, LocalStorage>,
+    /// Helper workers, lane `i + 1` at index `i` (`None` once lost).
+    helpers: StoredValue<Vec<Option<Worker>>, LocalStorage>,
+    /// Last WebAssembly memory size each lane reported.
+    lane_memory: StoredValue<Vec<u64>>,
     pub status: RwSignal<Status>,
     /// Phenotype set asked for: `hpo`, `mp` or `gwas`.
     pub dataset: RwSignal<String>,
@@ -39,6 +59,8 @@ pub struct Predictions {
     pub backend: RwSignal<Option<Backend>>,
     /// Why the GPU is not in use, when it was wanted.
     pub notice: RwSignal<Option<String>>,
+    /// The model is ready on the CPU while the GPU is started and checked in the background.
+    pub gpu_checking: RwSignal<bool>,
     pub model: RwSignal<Option<Arc<ModelSummary>>>,
     pub load_ms: RwSignal<Option<f64>>,
     /// Batch results by record key (the record's index in the session).
@@ -48,7 +70,7 @@ pub struct Predictions {
     pub explained: RwSignal<Option<Arc<Explained>>>,
     /// A request the worker could not serve.
     pub error: RwSignal<Option<String>>,
-    /// The worker's WebAssembly memory, as last reported.
+    /// The workers' WebAssembly memory together, as last reported.
     pub worker_memory: RwSignal<Option<u64>>,
     /// Known genes available for recognition, or why there are none.
     pub reference: RwSignal<Option<Result<usize, String>>>,
@@ -58,11 +80,14 @@ impl Predictions {
     pub fn new(dataset: &str) -> Self {
         let this = Self {
             worker: StoredValue::new_local(None),
+            helpers: StoredValue::new_local(Vec::new()),
+            lane_memory: StoredValue::new(Vec::new()),
             status: RwSignal::new(Status::Starting),
             dataset: RwSignal::new(dataset.to_string()),
             backend_choice: RwSignal::new(BackendChoice::Auto),
             backend: RwSignal::new(None),
             notice: RwSignal::new(None),
+            gpu_checking: RwSignal::new(false),
             model: RwSignal::new(None),
             load_ms: RwSignal::new(None),
             scores: RwSignal::new(HashMap::new()),
@@ -77,48 +102,141 @@ impl Predictions {
         this
     }
 
-    /// Starts (or restarts) the worker; it asks for the model once it says it is ready.
+    /// Starts (or restarts) the main worker; it asks for the model once it says it is ready.
     fn start_worker(self) {
         if let Some(old) = self.worker.get_value() {
             old.terminate();
         }
         self.status.set(Status::Starting);
-        let worker = match Worker::new("./genepheno-worker_loader.js") {
-            Ok(worker) => worker,
+        match self.spawn(0) {
+            Ok(worker) => self.worker.set_value(Some(worker)),
             Err(e) => {
-                self.status.set(Status::Failed(format!("this browser could not start the model's worker: {e:?}")));
-                return;
+                self.status.set(Status::Failed(format!("this browser could not start the model's worker: {e:?}")))
             }
-        };
+        }
+    }
+
+    /// Starts a worker whose answers are handled as lane `lane`'s.
+    fn spawn(self, lane: usize) -> Result<Worker, JsValue> {
+        let worker = Worker::new("./genepheno-worker_loader.js")?;
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
             match event.data().as_string().map(|s| serde_json::from_str::<Response>(&s)) {
-                Some(Ok(response)) => self.receive(response),
+                Some(Ok(response)) if lane == 0 => self.receive(response),
+                Some(Ok(response)) => self.receive_helper(lane, response),
                 other => self.error.set(Some(format!("unreadable answer from the worker: {other:?}"))),
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
-        // A crash inside the worker (e.g. the GPU driver) ends it: restart on the CPU once.
         let on_error = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
             event.prevent_default();
-            let message = event.message();
-            if self.backend.get_untracked() == Some(Backend::Gpu) {
-                self.notice.set(Some(format!(
-                    "the model stopped while running on the GPU ({message}); it was restarted on the CPU."
-                )));
-                self.backend_choice.set(BackendChoice::Cpu);
-                self.start_worker();
+            if lane == 0 {
+                self.main_crashed(event.message());
             } else {
-                self.status.set(Status::Failed(format!("the model stopped: {message}. Reload the page to try again.")));
+                self.drop_helper(lane);
             }
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
-        self.worker.set_value(Some(worker));
+        Ok(worker)
+    }
+
+    /// A crash inside the main worker (e.g. the GPU driver) ends it: restart on the CPU once.
+    fn main_crashed(self, message: String) {
+        if self.backend.get_untracked() == Some(Backend::Gpu) {
+            self.notice.set(Some(format!(
+                "the model stopped while running on the GPU ({message}); it was restarted on the CPU."
+            )));
+            self.backend_choice.set(BackendChoice::Cpu);
+            self.start_worker();
+        } else {
+            self.stop_helpers();
+            self.status.set(Status::Failed(format!("the model stopped: {message}. Reload the page to try again.")));
+        }
+    }
+
+    /// On the CPU, starts the helper workers (once per loaded model).
+    fn grow_pool(self) {
+        if !self.helpers.with_value(Vec::is_empty) {
+            return;
+        }
+        let helpers: Vec<Option<Worker>> = (1..cpu_workers()).map(|lane| self.spawn(lane).ok()).collect();
+        self.helpers.set_value(helpers);
+    }
+
+    fn stop_helpers(self) {
+        for worker in self.helpers.get_value().into_iter().flatten() {
+            worker.terminate();
+        }
+        self.helpers.set_value(Vec::new());
+        // Their batches go back to the waiting records.
+        self.run.update(|r| {
+            for lane in 1..r.lanes.len() {
+                r.lane_lost(lane);
+            }
+            r.lanes.truncate(1);
+        });
+    }
+
+    /// A helper failed to load or crashed: it is ended, and its batch goes back to the queue.
+    fn drop_helper(self, lane: usize) {
+        let worker = self.helpers.try_update_value(|h| h.get_mut(lane - 1).and_then(Option::take)).flatten();
+        if let Some(worker) = worker {
+            worker.terminate();
+        }
+        self.run.update(|r| r.lane_lost(lane));
+    }
+
+    /// Answers of a helper: it loads the main worker's model on the CPU and then only scores.
+    fn receive_helper(self, lane: usize, response: Response) {
+        match response {
+            Response::Ready => self.send_to(
+                lane,
+                &Request::Load { dataset: self.dataset.get_untracked(), backend: BackendChoice::Cpu },
+            ),
+            Response::Loaded(loaded) => {
+                let same = self.model.with_untracked(|m| {
+                    m.as_ref().is_some_and(|m| m.weights_sha256 == loaded.model.weights_sha256)
+                });
+                if same {
+                    self.run.update(|r| r.lane_ready(lane, true));
+                }
+            }
+            Response::Failed { .. } => self.drop_helper(lane),
+            Response::Scored { batch, results, memory_bytes } => {
+                self.note_memory(lane, memory_bytes);
+                self.scored(batch, results);
+            }
+            Response::Error { message } => {
+                self.error.set(Some(message));
+                self.run.update(|r| r.fail());
+            }
+            // Progress, detail and explanations are the main worker's.
+            _ => {}
+        }
+    }
+
+    fn note_memory(self, lane: usize, bytes: u64) {
+        self.lane_memory.update_value(|m| {
+            if m.len() <= lane {
+                m.resize(lane + 1, 0);
+            }
+            m[lane] = bytes;
+        });
+        self.worker_memory.set(Some(self.lane_memory.with_value(|m| m.iter().sum())));
     }
 
     pub(super) fn send(self, request: &Request) {
-        if let Some(worker) = self.worker.get_value() {
+        self.send_to(0, request);
+    }
+
+    /// Sends a request to lane `lane`'s worker (0 = the main worker).
+    pub(super) fn send_to(self, lane: usize, request: &Request) {
+        let worker = match lane {
+            0 => self.worker.get_value(),
+            _ => self.helpers.with_value(|h| h.get(lane - 1).cloned().flatten()),
+        };
+        if let Some(worker) = worker {
             let _ = worker.post_message(&JsValue::from_str(&request.to_json()));
         }
     }
@@ -126,6 +244,9 @@ impl Predictions {
     /// Loads the chosen phenotype set on the chosen backend; results of the previous model are
     /// dropped (they would not be comparable).
     pub fn load(self) {
+        self.stop_helpers();
+        self.gpu_checking.set(false);
+        self.run.update(|r| r.lane_ready(0, false));
         self.model.set(None);
         self.backend.set(None);
         self.scores.set(HashMap::new());
@@ -168,6 +289,7 @@ impl Predictions {
             }
             Response::Loaded(loaded) => {
                 self.backend.set(Some(loaded.backend));
+                self.gpu_checking.set(loaded.gpu_check);
                 if loaded.notice.is_some() || self.backend_choice.get_untracked() != BackendChoice::Cpu {
                     self.notice.set(loaded.notice);
                 }
@@ -176,16 +298,27 @@ impl Predictions {
                     Some(problem) => Err(problem),
                     None => Ok(loaded.reference_genes),
                 }));
+                let cpu = loaded.backend == Backend::Cpu && !loaded.gpu_check;
                 self.model.set(Some(Arc::new(loaded.model)));
+                self.run.update(|r| r.lane_ready(0, true));
                 self.status.set(Status::Ready);
+                if cpu {
+                    self.grow_pool();
+                }
             }
             Response::Failed { message } => self.status.set(Status::Failed(message)),
             Response::Switched { backend, notice } => {
                 self.backend.set(Some(backend));
-                self.notice.set(Some(notice));
+                self.gpu_checking.set(false);
+                self.notice.set(notice);
+                match backend {
+                    // One worker drives the GPU; the CPU helpers would only compete with it.
+                    Backend::Gpu => self.stop_helpers(),
+                    Backend::Cpu => self.grow_pool(),
+                }
             }
             Response::Scored { batch, results, memory_bytes } => {
-                self.worker_memory.set(Some(memory_bytes));
+                self.note_memory(0, memory_bytes);
                 self.scored(batch, results)
             }
             Response::Detail(detail) => self.detail.set(Some(Arc::new(*detail))),

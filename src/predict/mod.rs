@@ -9,3 +9,4 @@ mod client;
 mod scheduler;
 
 pub use client::{Predictions, Status};
+pub use scheduler::Run;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::format::{group, megabytes};
 use crate::input::Inputs;
-use crate::predict::{Predictions, Status};
+use crate::predict::{Predictions, Run, Status};
 
 /// The phenotype sets with a shipped model: value, label.
 pub const DATASETS: &[(&str, &str)] = &[
@@ -47,7 +47,12 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
         Status::Ready => {
             let backend = predictions.backend.get().map_or("", Backend::label);
             let took = predictions.load_ms.get().map(|ms| format!(" · loaded in {:.1} s", ms / 1000.0)).unwrap_or_default();
-            format!("Model ready on the {backend}{took}")
+            let checking = if predictions.gpu_checking.get() {
+                " · checking the GPU (its first use compiles its programs); the CPU scores meanwhile…"
+            } else {
+                ""
+            };
+            format!("Model ready on the {backend}{took}{checking}")
         }
         Status::Failed(message) => format!("The model could not be loaded: {message}"),
     };
@@ -94,7 +99,7 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                     </select>
                 </label>
             </div>
-            <p class="model-status" data-testid="model-status" data-state=state data-backend=backend_attr
+            <p class="model-status" data-testid="model-status" data-state=state data-backend=backend_attr data-gpu-check=move || predictions.gpu_checking.get().to_string()
                 role="status" aria-live="polite">
                 {status_text}
             </p>
@@ -126,24 +131,30 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                     data-scored=move || scored().to_string()
                     data-total=move || ready_total.get().to_string()
                     data-elapsed-ms=move || {
-                        let run = predictions.run.get();
-                        match (run.started_ms, run.finished_ms) {
+                        let run = predictions.run.with(Run::summary);
+                        let (started, finished) = (run.started_ms, run.finished_ms);
+                        match (started, finished) {
                             (Some(s), Some(f)) => format!("{:.0}", f - s),
                             _ => String::new(),
                         }
                     }
-                    data-worker-memory=move || predictions.worker_memory.get().map(|m| m.to_string()).unwrap_or_default()>
+                    data-worker-memory=move || predictions.worker_memory.get().map(|m| m.to_string()).unwrap_or_default()
+                    data-workers=move || predictions.run.with(Run::summary).workers.to_string()
+                    data-in-flight=move || predictions.run.with(Run::summary).in_flight.to_string()>
                     {move || {
-                        let run = predictions.run.get();
+                        let run = predictions.run.with(Run::summary);
                         let (done, total) = (scored(), ready_total.get());
                         let elapsed = match (run.started_ms, run.finished_ms) {
                             (Some(s), Some(f)) if f > s => Some((f - s) / 1000.0),
                             _ => None,
                         };
-                        let rate = elapsed.map(|s| format!(" · {:.1} proteins/s", done as f64 / s)).unwrap_or_default();
+                        let workers = if run.workers > 1 { format!(" · {} workers", run.workers) } else { String::new() };
+                        let rate = elapsed.map(|s| format!(" · {:.1} proteins/s{workers}", done as f64 / s)).unwrap_or_default();
                         if done >= total {
                             let took = elapsed.map(|s| format!(" in {s:.1} s")).unwrap_or_default();
                             format!("All {} ready records scored{took}{rate}", group(total))
+                        } else if run.cancelled && run.in_flight > 0 {
+                            format!("Cancelling: {} of {} records scored; finishing the batches in progress…", group(done), group(total))
                         } else if run.cancelled {
                             format!("Cancelled: {} of {} records scored", group(done), group(total))
                         } else if run.failed {
@@ -155,7 +166,7 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                     <progress max=move || ready_total.get().to_string() value=move || scored().to_string()
                         aria-label="Records scored"></progress>
                     {move || {
-                        let run = predictions.run.get();
+                        let run = predictions.run.with(Run::summary);
                         let unfinished = scored() < ready_total.get();
                         if unfinished && !run.cancelled && !run.failed {
                             view! { <button class="secondary" data-testid="cancel" on:click=move |_| predictions.cancel()>"Cancel"</button> }.into_any()

@@ -129,10 +129,11 @@ function sampler(cdp) {
 }
 
 // ---- in-page instrumentation (installed before the app's scripts run) ----
-// Times (performance.now(), ms since navigation start) when the model first became ready and
-// every change of the run status's scored count.
+// Times (performance.now(), ms since navigation start) when the model first became ready (the
+// page can score), when its backend settled (the GPU took over after its self-check, or the
+// CPU stayed), and every change of the run status's scored count.
 function instrument() {
-  window.__bench = { ready: null, backend: null, scored: [] };
+  window.__bench = { ready: null, backend: null, settled: null, settled_backend: null, scored: [] };
   const observer = new MutationObserver((mutations) => {
     for (const m of mutations) {
       const el = m.target;
@@ -141,12 +142,16 @@ function instrument() {
         window.__bench.ready = performance.now();
         window.__bench.backend = el.dataset.backend;
       }
+      if (el.dataset.testid === "model-status" && el.dataset.state === "ready" && el.dataset.gpuCheck === "false" && window.__bench.settled === null) {
+        window.__bench.settled = performance.now();
+        window.__bench.settled_backend = el.dataset.backend;
+      }
       if ((m.attributeName === "data-scored" || m.attributeName === "data-total") && el.dataset.testid === "run-status") {
         window.__bench.scored.push([performance.now(), Number(el.dataset.scored), Number(el.dataset.total)]);
       }
     }
   });
-  observer.observe(document, { subtree: true, attributes: true, attributeFilter: ["data-state", "data-scored", "data-total"] });
+  observer.observe(document, { subtree: true, attributes: true, attributeFilter: ["data-state", "data-gpu-check", "data-scored", "data-total"] });
 }
 
 /** Drops a FASTA text on the drop zone from inside the page; returns performance.now() at the drop. */
@@ -173,6 +178,7 @@ async function runStatus(page) {
   return page.getByTestId("run-status").evaluate((el) => ({
     elapsed_ms: el.dataset.elapsedMs === "" ? null : Number(el.dataset.elapsedMs),
     worker_memory_bytes: el.dataset.workerMemory === "" ? null : Number(el.dataset.workerMemory),
+    workers: el.dataset.workers ? Number(el.dataset.workers) : null,
     text: el.innerText.split("\n")[0],
   }));
 }
@@ -205,12 +211,17 @@ async function loadPage(context, origin, label) {
   await page.goto(origin);
   await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout: READY_TIMEOUT });
   const wall = Date.now() - wallStart;
+  // Then the backend settles: the GPU path's figures below are taken on the GPU.
+  await page.locator('[data-testid="model-status"][data-state="ready"][data-gpu-check="false"]').waitFor({ timeout: READY_TIMEOUT });
   const b = await page.evaluate(() => window.__bench);
   const status = await page.getByTestId("model-status").innerText();
   const noticeBox = page.getByTestId("backend-notice");
   const notice = (await noticeBox.count()) ? await noticeBox.innerText() : null;
-  log(`${label}: ready in ${round(b.ready, 0)} ms (page clock; wall ${wall} ms) on ${b.backend}: ${status}`);
-  return { page, cdp, problems, responses, ready_ms: b.ready, wall_ms: wall, backend: b.backend, status, notice };
+  log(`${label}: ready in ${round(b.ready, 0)} ms (page clock; wall ${wall} ms) on ${b.backend}; settled on ${b.settled_backend} at ${round(b.settled, 0)} ms: ${status}`);
+  return {
+    page, cdp, problems, responses, ready_ms: b.ready, wall_ms: wall, ready_backend: b.backend,
+    settled_ms: b.settled, backend: b.settled_backend, status, notice,
+  };
 }
 
 /** Drops `count` proteins as one file on a fresh warm page and waits until all are scored. */
@@ -239,11 +250,12 @@ async function throughput(context, origin, label, fasta, count) {
     batch_cycle_ms: { count: cycles.length, median: round(median(cycles), 1), p90: round(pct(cycles, 90), 1), max: round(Math.max(...cycles), 1) },
     batch_cycles_ms: cycles.map((c) => round(c, 1)),
     worker_memory_bytes: status.worker_memory_bytes,
+    workers: status.workers,
     ...memory,
-    warm_load: { ready_ms: round(loaded.ready_ms, 0), wall_ms: loaded.wall_ms, responses: loaded.responses },
+    warm_load: { ready_ms: round(loaded.ready_ms, 0), settled_ms: round(loaded.settled_ms, 0), ready_backend: loaded.ready_backend, wall_ms: loaded.wall_ms, responses: loaded.responses },
     problems: distinct(loaded.problems),
   };
-  log(`${label}: ${count} proteins in ${status.elapsed_ms} ms (page figure) = ${result.proteins_per_s} proteins/s; from drop ${result.wall_from_drop_ms} ms; worker memory ${status.worker_memory_bytes}`);
+  log(`${label}: ${count} proteins in ${status.elapsed_ms} ms (page figure) = ${result.proteins_per_s} proteins/s; from drop ${result.wall_from_drop_ms} ms; ${status.workers} worker(s), wasm memory ${status.worker_memory_bytes}`);
   await page.close();
   return result;
 }
@@ -263,7 +275,7 @@ async function benchPath(origin, which) {
     out.backend = cold.backend;
     out.notice = cold.notice;
     out.model_status = cold.status;
-    out.cold_load = { ready_ms: round(cold.ready_ms, 0), wall_ms: cold.wall_ms };
+    out.cold_load = { ready_ms: round(cold.ready_ms, 0), settled_ms: round(cold.settled_ms, 0), ready_backend: cold.ready_backend, wall_ms: cold.wall_ms };
 
     // First prediction on the freshly loaded page, then single proteins one after another.
     const pageMem = sampler(cold.cdp);

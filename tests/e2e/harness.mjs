@@ -146,9 +146,15 @@ export function useApp({ webgpu = true } = {}) {
   return journey;
 }
 
-/** Waits until the model is loaded (up to `timeout` ms: a first WebGPU run compiles shaders). */
-export async function waitForModel(page, timeout = 120_000) {
-  await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout });
+/**
+ * Waits until the model is loaded and its backend settled: the page is ready on the CPU first
+ * and the GPU takes over after its self-check (up to `timeout` ms: a first WebGPU run compiles
+ * shaders). Returns the backend in use. `{ settled: false }` returns as soon as the page can
+ * score.
+ */
+export async function waitForModel(page, timeout = 120_000, { settled = true } = {}) {
+  const state = settled ? '[data-state="ready"][data-gpu-check="false"]' : '[data-state="ready"]';
+  await page.locator(`[data-testid="model-status"]${state}`).waitFor({ timeout });
   return page.getByTestId("model-status").getAttribute("data-backend");
 }
 

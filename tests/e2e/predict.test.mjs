@@ -170,7 +170,10 @@ test("a long run shows progress and can be cancelled and resumed", async () => {
     const run = page.getByTestId("run-status");
     await page.locator('[data-testid="run-status"]:not([data-scored="0"])').waitFor({ timeout: 120_000 });
     await page.getByTestId("cancel").click();
-    await run.getByText("Cancelled").waitFor();
+    // The batches already sent (at most two per worker) still finish; then nothing more goes.
+    assert.ok(Number(await run.getAttribute("data-in-flight")) <= 2 * Number(await run.getAttribute("data-workers")));
+    await run.getByText("Cancelled:").waitFor();
+    assert.equal(await run.getAttribute("data-in-flight"), "0");
     const stopped = Number(await run.getAttribute("data-scored"));
     await page.waitForTimeout(3000);
     assert.equal(Number(await run.getAttribute("data-scored")), stopped, "nothing is scored after cancelling");
@@ -183,8 +186,15 @@ test("a long run shows progress and can be cancelled and resumed", async () => {
 
 test("the GPU and the CPU give the same scores on 300 real human proteins", async () => {
   await journey(async (page) => {
-    await dropFiles(page, [{ name: "human300.fasta", bytes: Buffer.from(humanProteins(300, 8000)) }]);
+    // The page can score as soon as the CPU is ready; the GPU takes over after its self-check
+    // (seconds on this machine's software adapter, which compiles the GPU programs first).
+    await waitForModel(page, 120_000, { settled: false });
+    const first = await page.getByTestId("model-status").evaluate((el) => [el.dataset.backend, el.dataset.gpuCheck, el.innerText]);
+    assert.deepEqual(first.slice(0, 2), ["cpu", "true"], `ready on the CPU while the GPU is checked: ${first[2]}`);
+    assert.match(first[2], /checking the GPU/);
     assert.equal(await waitForModel(page), "gpu", "WebGPU (SwiftShader) is expected in this browser");
+    // Dropped once the GPU is in use, so that every score of this export comes from it.
+    await dropFiles(page, [{ name: "human300.fasta", bytes: Buffer.from(humanProteins(300, 8000)) }]);
     await waitForScores(page, 300, 600_000);
     await setThreshold(page, 0.05);
     const gpu = JSON.parse((await downloadText(page, page.getByTestId("export-all-json"))).text);

@@ -4,9 +4,11 @@
 //!
 //! Prints one JSON object on stdout. Figures:
 //! - throughput: proteins per second over N proteins taken from data/genes.tsv.gz at an offset,
-//!   parsed by `genepheno::sequence` (as the page does) and batched exactly like the page's
-//!   scheduler (at most 16 records and 12,000 residues per batch, in input order; a longer
-//!   protein goes alone). Timed twice: the model forward only (`Predictor::predict`), and the
+//!   parsed by `genepheno::sequence` (as the page does) and batched by the page's planner
+//!   (`genepheno::batching`: at most 16 records and 12,000 residues per batch, grouped by
+//!   window length from a look-ahead over the waiting records; a longer protein goes alone),
+//!   as the page batches them when all are dropped at once. Timed twice: the model forward only
+//!   (`Predictor::predict`, with the weights dequantized at load as the browser's worker does), and the
 //!   forward plus what the worker adds per record (the top-score list and the known-gene lookup
 //!   against the reference set), so browser and native can be compared like for like.
 //! - single-protein latency: one protein per call, after warm-up calls; median and spread.
@@ -19,14 +21,12 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use genepheno::model::burn::prelude::Device;
-use genepheno::model::{ModelMetadata, Predictor};
+use genepheno::batching;
+use genepheno::model::{ModelMetadata, Predictor, store};
 use genepheno::protocol::{LIST_FLOOR, top_scores};
 use genepheno::reference::ReferenceSet;
 use serde_json::{Value, json};
 
-/// The page's batch limits (src/predict/scheduler.rs: MAX_BATCH_RECORDS, MAX_BATCH_RESIDUES).
-const PAGE_BATCH_RECORDS: usize = 16;
-const PAGE_BATCH_RESIDUES: usize = 12_000;
 
 /// `genepheno bench`
 #[derive(Debug, clap::Args)]
@@ -85,27 +85,6 @@ fn proteins_of(fasta: &str) -> Vec<String> {
     parsed.ready().filter_map(|r| r.protein.clone()).collect()
 }
 
-/// Splits proteins into the page's batches (indices into `proteins`).
-fn page_batches(proteins: &[String]) -> Vec<std::ops::Range<usize>> {
-    let mut batches = Vec::new();
-    let mut start = 0;
-    while start < proteins.len() {
-        let mut end = start;
-        let mut residues = 0;
-        while end < proteins.len() && end - start < PAGE_BATCH_RECORDS {
-            let len = proteins[end].len();
-            if end > start && residues + len > PAGE_BATCH_RESIDUES {
-                break;
-            }
-            residues += len;
-            end += 1;
-        }
-        batches.push(start..end);
-        start = end;
-    }
-    batches
-}
-
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
@@ -139,14 +118,20 @@ fn os_threads() -> Option<usize> {
 /// Times the page's batches; with `reference`, also does per record what the worker does
 /// besides the forward (top scores above the list floor, known-gene lookup).
 fn timed_run(predictor: &Predictor, proteins: &[String], reference: Option<&ReferenceSet>) -> anyhow::Result<Value> {
-    let batches = page_batches(proteins);
+    let lengths: Vec<usize> = proteins.iter().map(String::len).collect();
+    let window = predictor.metadata().config.window;
+    let batches = batching::plan_all(&lengths, window);
+    let padded: usize = batches
+        .iter()
+        .map(|b| batching::padded_cost(&b.iter().map(|&i| lengths[i]).collect::<Vec<_>>(), window))
+        .sum();
     let mut batch_ms = Vec::with_capacity(batches.len());
     let mut extras_ms = 0.0;
     let mut recognised = 0usize;
     let started = Instant::now();
-    for range in &batches {
+    for batch in &batches {
         let t = Instant::now();
-        let slice: Vec<&[u8]> = proteins[range.clone()].iter().map(|p| p.as_bytes()).collect();
+        let slice: Vec<&[u8]> = batch.iter().map(|&i| proteins[i].as_bytes()).collect();
         let predictions = pollster::block_on(predictor.predict(&slice))?;
         let forward = t.elapsed().as_secs_f64() * 1e3;
         if let Some(reference) = reference {
@@ -169,6 +154,9 @@ fn timed_run(predictor: &Predictor, proteins: &[String], reference: Option<&Refe
         "proteins": proteins.len(),
         "residues": residues,
         "batches": batches.len(),
+        // Residue slots the encoder computes (windows padded to each batch's longest window)
+        // per real residue.
+        "padding_factor": round(padded as f64 / residues.max(1) as f64, 3),
         "seconds": round(seconds, 3),
         "proteins_per_s": round(proteins.len() as f64 / seconds, 2),
         "forward_seconds": round(batch_ms.iter().sum::<f64>() / 1e3, 3),
@@ -201,7 +189,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let weights = std::fs::read(&weights_path).with_context(|| format!("reading {}", weights_path.display()))?;
     let reference_path = args.models.join(format!("{}.reference.bin", args.dataset));
     let load_started = Instant::now();
-    let predictor = Predictor::new(meta.clone(), weights, &Device::flex())?;
+    let predictor = Predictor::from_model(store::load_checked_dequantized(&meta, weights, &Device::flex())?, meta.clone(), &Device::flex())?;
     let load_ms = load_started.elapsed().as_secs_f64() * 1e3;
     // The reference set may lag behind a retrained model; then the extras pass is skipped, and
     // the JSON says why.
@@ -255,7 +243,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         "reference_set": match &reference { Ok(r) => json!({ "genes": r.len() }), Err(e) => json!({ "problem": e }) },
         "human_proteins_available": available,
         "offset": args.offset,
-        "batching": { "max_records": PAGE_BATCH_RECORDS, "max_residues": PAGE_BATCH_RESIDUES },
+        "batching": {
+            "max_records": batching::MAX_RECORDS,
+            "max_residues": batching::MAX_RESIDUES,
+            "lookahead": batching::LOOKAHEAD,
+            "window": meta.config.window,
+        },
         "threads": {
             "os_threads_after_runs": os_threads(),
             "RAYON_NUM_THREADS": std::env::var("RAYON_NUM_THREADS").ok(),

@@ -1,10 +1,13 @@
 //! The loaded model and the answers to the page's requests.
 //!
 //! Two predictors hold the same checked weights: one on the CPU (always there, the fallback) and
-//! one on WebGPU when it is wanted, available and agrees with the CPU on a self-check. If the
-//! GPU fails later, the engine switches to the CPU, tells the page, and answers the request there.
+//! one on WebGPU when it is wanted, available and agrees with the CPU on a self-check. The model
+//! is announced as soon as the CPU predictor is ready; the GPU is started and checked in the
+//! background (its first use compiles its programs, seconds on a real GPU and about ten on a
+//! software one), and takes over once it passed. If the GPU fails later, the engine switches to
+//! the CPU, tells the page, and answers the request there.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use genepheno::model::burn::prelude::Device;
@@ -18,8 +21,9 @@ use genepheno::reference::{Identification, ReferenceSet, SplitPart};
 use crate::download::{fetch_text, fetch_weights};
 use crate::worker::post;
 
-/// Largest difference between a GPU and a CPU score accepted by the self-check. Both read the
-/// same quantized weights; only the order of floating-point sums differs (measured: < 1e-5).
+/// Largest difference between a GPU and a CPU score accepted by the self-check. Both compute
+/// with the same dequantized weights; only the order of floating-point sums differs (measured:
+/// < 1e-5).
 const AGREEMENT_TOLERANCE: f32 = 1e-3;
 
 /// Longest wait for WebGPU to start and pass the self-check. The first GPU run compiles the
@@ -41,7 +45,8 @@ pub struct Engine {
 
 struct Model {
     cpu: Predictor,
-    gpu: Option<Predictor>,
+    /// Set once the GPU passed its self-check.
+    gpu: OnceCell<Predictor>,
     backend: Cell<Backend>,
     /// The known human genes (exact and near-exact recognition, curated GO and phenotypes).
     reference: Option<ReferenceSet>,
@@ -68,10 +73,15 @@ impl Engine {
             Request::Load { dataset, backend } => {
                 // Drop the previous model first: two models at once would double the memory.
                 engine.borrow_mut().model = None;
-                match load(engine, &dataset, backend).await {
-                    Ok((model, loaded)) => {
-                        engine.borrow_mut().model = Some(Rc::new(model));
+                match load(&dataset, backend).await {
+                    Ok((model, loaded, weights)) => {
+                        let model = Rc::new(model);
+                        engine.borrow_mut().model = Some(model.clone());
                         post(&Response::Loaded(Box::new(loaded)));
+                        if let Some(weights) = weights {
+                            // Runs beside the request queue: the CPU answers meanwhile.
+                            wasm_bindgen_futures::spawn_local(upgrade_to_gpu(engine.clone(), model, weights));
+                        }
                     }
                     Err(message) => post(&Response::Failed { message }),
                 }
@@ -102,7 +112,9 @@ fn dataset_file(dataset: &str) -> Result<&'static str, String> {
     }
 }
 
-async fn load(engine: &Rc<RefCell<Engine>>, dataset: &str, choice: BackendChoice) -> Result<(Model, Loaded), String> {
+/// Loads the model on the CPU with its reference set. Returns the weights too when the GPU is
+/// wanted, for [`upgrade_to_gpu`].
+async fn load(dataset: &str, choice: BackendChoice) -> Result<(Model, Loaded, Option<Vec<u8>>), String> {
     let started = now_ms();
     let name = dataset_file(dataset)?;
     let text = fetch_text(&format!("models/{name}.json")).await?;
@@ -112,43 +124,58 @@ async fn load(engine: &Rc<RefCell<Engine>>, dataset: &str, choice: BackendChoice
         return Err(format!("models/{name}.json names an unexpected weights file"));
     }
     let weights = fetch_weights(&format!("models/{}", metadata.weights_file), &metadata.weights_sha256).await?;
-    let cpu = Predictor::new(metadata.clone(), weights.clone(), &Device::flex()).map_err(|e| e.to_string())?;
-    let (gpu, notice) = match choice {
-        BackendChoice::Cpu => (None, None),
-        BackendChoice::Auto | BackendChoice::Gpu => {
-            post(&Response::Stage {
-                message: "Starting the GPU and checking it against the CPU (the first time compiles the GPU programs)…".into(),
-            });
-            let check = std::pin::pin!(gpu_predictor(engine, &metadata, weights, &cpu));
-            let limit = std::pin::pin!(gloo_timers::future::TimeoutFuture::new(GPU_CHECK_LIMIT_MS));
-            match futures_util::future::select(check, limit).await {
-                futures_util::future::Either::Left((Ok(gpu), _)) => (Some(gpu), None),
-                futures_util::future::Either::Left((Err(why), _)) => (None, Some(why)),
-                futures_util::future::Either::Right(_) => {
-                    // Never touch this device again.
-                    engine.borrow_mut().gpu_device = Some(Err("the GPU stalled".into()));
-                    (None, Some(format!(
-                        "the GPU did not finish its self-check within {} s; the CPU is used.",
-                        GPU_CHECK_LIMIT_MS / 1000
-                    )))
-                }
-            }
-        }
-    };
-    let backend = if gpu.is_some() { Backend::Gpu } else { Backend::Cpu };
+    // The CPU computes with the weights dequantized once at load, as the GPU does: flex's 8-bit
+    // matmul dequantizes the weights on every call (natively 10-15 % of a batch's time), and the
+    // f32 copy costs about 11 MB of memory. The 8-bit weights stay what is downloaded.
+    let cpu = store::load_checked_dequantized(&metadata, weights.clone(), &Device::flex())
+        .and_then(|model| Predictor::from_model(model, metadata.clone(), &Device::flex()))
+        .map_err(|e| e.to_string())?;
+    let gpu_wanted = choice != BackendChoice::Cpu;
     let (reference, reference_problem) = match load_reference(name, &metadata).await {
         Ok(reference) => (Some(reference), None),
         Err(problem) => (None, Some(problem)),
     };
     let loaded = Loaded {
-        backend,
-        notice,
+        backend: Backend::Cpu,
+        notice: None,
         model: summary(&metadata),
         reference_genes: reference.as_ref().map_or(0, ReferenceSet::len),
         reference_problem,
         load_ms: now_ms() - started,
+        gpu_check: gpu_wanted,
     };
-    Ok((Model { cpu, gpu, backend: Cell::new(backend), reference }, loaded))
+    let model = Model { cpu, gpu: OnceCell::new(), backend: Cell::new(Backend::Cpu), reference };
+    Ok((model, loaded, gpu_wanted.then_some(weights)))
+}
+
+/// Starts the GPU, checks it against the CPU within [`GPU_CHECK_LIMIT_MS`], and switches `model`
+/// to it if it passed and `model` is still the one loaded; tells the page either way.
+async fn upgrade_to_gpu(engine: Rc<RefCell<Engine>>, model: Rc<Model>, weights: Vec<u8>) {
+    let metadata = model.cpu.metadata().clone();
+    let check = std::pin::pin!(gpu_predictor(&engine, &metadata, weights, &model.cpu));
+    let limit = std::pin::pin!(gloo_timers::future::TimeoutFuture::new(GPU_CHECK_LIMIT_MS));
+    let outcome = match futures_util::future::select(check, limit).await {
+        futures_util::future::Either::Left((outcome, _)) => outcome,
+        futures_util::future::Either::Right(_) => {
+            // Never touch this device again.
+            engine.borrow_mut().gpu_device = Some(Err("the GPU stalled".into()));
+            Err(format!("the GPU did not finish its self-check within {} s; the CPU is used.", GPU_CHECK_LIMIT_MS / 1000))
+        }
+    };
+    let current = engine.borrow().model.as_ref().is_some_and(|m| Rc::ptr_eq(m, &model));
+    if !current {
+        // Another model was loaded meanwhile; it has its own check.
+        return;
+    }
+    match outcome {
+        Ok(gpu) => {
+            if model.gpu.set(gpu).is_ok() {
+                model.backend.set(Backend::Gpu);
+                post(&Response::Switched { backend: Backend::Gpu, notice: None });
+            }
+        }
+        Err(why) => post(&Response::Switched { backend: Backend::Cpu, notice: Some(why) }),
+    }
 }
 
 /// The reference set made for these weights. It is cached under the weights' checksum (it is
@@ -212,6 +239,7 @@ fn summary(metadata: &ModelMetadata) -> ModelSummary {
         threshold: metadata.threshold,
         licence: metadata.licence.clone(),
         weights_sha256: metadata.weights_sha256.clone(),
+        window: metadata.config.window,
         phenotypes: metadata
             .phenotypes
             .iter()
@@ -268,7 +296,7 @@ impl Model {
 
     /// The predictor now in use.
     fn active(&self) -> &Predictor {
-        match (self.backend.get(), &self.gpu) {
+        match (self.backend.get(), self.gpu.get()) {
             (Backend::Gpu, Some(gpu)) => gpu,
             _ => &self.cpu,
         }
@@ -284,7 +312,7 @@ impl Model {
                     self.backend.set(Backend::Cpu);
                     post(&Response::Switched {
                         backend: Backend::Cpu,
-                        notice: format!("the GPU failed ({error}); scoring continues on the CPU."),
+                        notice: Some(format!("the GPU failed ({error}); scoring continues on the CPU.")),
                     });
                 }
             }

@@ -1,6 +1,7 @@
 //! GenePheno core: everything that must behave identically in the browser (wasm32) and in the
 //! native tools. Nothing here touches the DOM, the file system or the network.
 
+pub mod batching;
 pub mod protocol;
 pub mod results;
 pub mod reference;

@@ -83,12 +83,15 @@ pub enum Response {
     Progress { file: String, loaded: u64, total: Option<u64>, from_cache: bool },
     /// A loading step that takes time (e.g. the GPU self-check compiling GPU programs).
     Stage { message: String },
-    /// The model is loaded and checked.
+    /// The model is loaded and checked, on the CPU at first when the GPU is still being checked
+    /// (`Loaded::gpu_check`).
     Loaded(Box<Loaded>),
     /// Loading failed; the page says so and offers to retry or switch backend.
     Failed { message: String },
-    /// The GPU failed while working; this and later answers come from the CPU.
-    Switched { backend: Backend, notice: String },
+    /// The backend changed: to the GPU once it passed its self-check (no notice), or to the CPU
+    /// when the GPU failed its check or failed while working (the notice says why); this and
+    /// later answers come from `backend`.
+    Switched { backend: Backend, notice: Option<String> },
     /// Answer to `Score`, with the worker's WebAssembly memory size after the batch (its peak
     /// so far: wasm memory never shrinks).
     Scored { batch: u64, results: Vec<Scored>, memory_bytes: u64 },
@@ -114,6 +117,10 @@ pub struct Loaded {
     pub reference_problem: Option<String>,
     /// Milliseconds spent downloading, checking and initialising.
     pub load_ms: f64,
+    /// The GPU is being started and checked against the CPU in the background; the CPU scores
+    /// meanwhile, and `Switched` follows with the outcome.
+    #[serde(default)]
+    pub gpu_check: bool,
 }
 
 /// The model's presentable metadata.
@@ -126,6 +133,9 @@ pub struct ModelSummary {
     pub threshold: f32,
     pub licence: String,
     pub weights_sha256: String,
+    /// Longest window the encoder reads at once (residues); the page batches by window length
+    /// (`crate::batching`).
+    pub window: usize,
     pub phenotypes: Vec<Term>,
     pub concepts: Vec<Term>,
 }

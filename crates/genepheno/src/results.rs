@@ -239,6 +239,7 @@ mod tests {
             threshold: 0.4,
             licence: "CC BY 4.0".into(),
             weights_sha256: "abc".into(),
+            window: 512,
             phenotypes: terms(),
             concepts: vec![],
         };

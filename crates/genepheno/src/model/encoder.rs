@@ -12,7 +12,7 @@ use burn::nn::{Embedding, EmbeddingConfig, PaddingConfig1d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::tokens::{SequenceBatch, VOCAB};
+use super::tokens::{PAD, SequenceBatch, VOCAB};
 
 /// Shape of the encoder.
 #[derive(Config, Debug, PartialEq)]
@@ -72,14 +72,93 @@ pub struct SequenceEncoder {
     blocks: Vec<Conv1d>,
 }
 
+/// The embedding and the stem convolution folded into lookup tables, for inference.
+///
+/// Both are linear and the stem reads nothing but embeddings, so the stem's output at position
+/// `i` is `bias + sum_k table_k[token(i + k - half)]`, with `table_k[t]` = the stem's k-th kernel
+/// column applied to the embedding of `t` (zero for padding and outside the window, as the
+/// masked input and the convolution's zero padding give). Adding `kernel` looked-up rows per
+/// residue replaces an (embed x kernel)-wide matrix product per residue: about a third of the
+/// encoder's multiply-adds, and the part that WebAssembly's 4-lane SIMD does slowest.
+#[derive(Debug, Clone)]
+pub struct FoldedStem {
+    /// One `[VOCAB, channels]` table per kernel position.
+    tables: Vec<Tensor<2>>,
+    /// `[1, channels, 1]`.
+    bias: Tensor<3>,
+}
+
+impl FoldedStem {
+    /// The stem's pre-activation output `[windows, channels, length]`.
+    fn forward(&self, batch: &SequenceBatch) -> Tensor<3> {
+        let [windows, length] = batch.tokens.dims();
+        let half = (self.tables.len() / 2) as isize;
+        let device = batch.tokens.device();
+        let mut sum: Option<Tensor<2>> = None;
+        for (k, table) in self.tables.iter().enumerate() {
+            // Token seen at offset k - half of every position (PAD outside the window).
+            let shift = k as isize - half;
+            let shifted: Vec<i64> = (0..windows * length)
+                .map(|at| {
+                    let j = (at % length) as isize + shift;
+                    if (0..length as isize).contains(&j) { batch.host_tokens[at - (at % length) + j as usize] } else { PAD }
+                })
+                .collect();
+            let index = Tensor::<1, Int>::from_data(TensorData::new(shifted, [windows * length]), &device);
+            let rows = table.clone().select(0, index);
+            sum = Some(match sum {
+                Some(acc) => acc + rows,
+                None => rows,
+            });
+        }
+        let channels = self.bias.dims()[1];
+        let sum = sum.expect("a stem kernel has at least one position");
+        sum.reshape([windows, length, channels]).swap_dims(1, 2) + self.bias.clone()
+    }
+}
+
 impl SequenceEncoder {
+    /// Folds the embedding into the stem convolution (see [`FoldedStem`]).
+    pub fn fold_stem(&self) -> FoldedStem {
+        let embedding = self.embedding.weight.val(); // [VOCAB, embed]
+        let [vocab, embed] = embedding.dims();
+        // Padding embeds to zero (the input is masked before the stem).
+        let keep: Vec<f32> = (0..vocab).map(|t| if t as i64 == PAD { 0.0 } else { 1.0 }).collect();
+        let keep = Tensor::<2>::from_data(TensorData::new(keep, [vocab, 1]), &embedding.device());
+        let embedding = embedding * keep;
+        let weight = self.stem.weight.val().dequantize(); // [channels, embed, kernel]
+        let [channels, _, kernel] = weight.dims();
+        let tables = (0..kernel)
+            .map(|k| {
+                let column: Tensor<2> = weight.clone().slice([0..channels, 0..embed, k..k + 1]).reshape([channels, embed]);
+                embedding.clone().matmul(column.transpose())
+            })
+            .collect();
+        let bias = match &self.stem.bias {
+            Some(bias) => bias.val().dequantize().reshape([1, channels, 1]),
+            None => Tensor::zeros([1, channels, 1], &embedding.device()),
+        };
+        FoldedStem { tables, bias }
+    }
+
     /// Per-residue features `[windows, channels, length]`, zero at padding, non-negative.
     pub fn residue_features(&self, batch: &SequenceBatch) -> Tensor<3> {
+        self.residue_features_with(batch, None)
+    }
+
+    /// [`Self::residue_features`], with the stem computed from `folded` when given (inference;
+    /// equal up to float rounding).
+    pub fn residue_features_with(&self, batch: &SequenceBatch, folded: Option<&FoldedStem>) -> Tensor<3> {
         let mask = batch.mask.clone();
-        // [windows, length, embed] -> [windows, embed, length]
-        let x = self.embedding.forward(batch.tokens.clone()).swap_dims(1, 2);
-        let x = x * mask.clone();
-        let mut x = relu(self.stem.forward(x)) * mask.clone();
+        let stem = match folded {
+            Some(folded) => folded.forward(batch),
+            None => {
+                // [windows, length, embed] -> [windows, embed, length]
+                let x = self.embedding.forward(batch.tokens.clone()).swap_dims(1, 2);
+                self.stem.forward(x * mask.clone())
+            }
+        };
+        let mut x = relu(stem) * mask.clone();
         for block in &self.blocks {
             x = x.clone() + relu(block.forward(x)) * mask.clone();
         }
@@ -89,7 +168,12 @@ impl SequenceEncoder {
     /// Pooled gene features `[genes, 2 * channels]`: the max over all residues of all of the
     /// gene's windows, then the mean over its residues.
     pub fn forward(&self, batch: &SequenceBatch) -> Tensor<2> {
-        let features = self.residue_features(batch);
+        self.forward_with(batch, None)
+    }
+
+    /// [`Self::forward`] with an optional folded stem (see [`Self::residue_features_with`]).
+    pub fn forward_with(&self, batch: &SequenceBatch, folded: Option<&FoldedStem>) -> Tensor<2> {
+        let features = self.residue_features_with(batch, folded);
         let [windows, channels, _] = features.dims();
         // Features are non-negative and zero at padding, so padding never wins the max.
         let window_max: Tensor<2> = features.clone().max_dim(2).reshape([windows, channels]);
@@ -152,5 +236,37 @@ mod gradient_tests {
         }
         let bad: Vec<_> = report.iter().filter(|(_, n, a)| (n - a).abs() > 0.05 * (1.0 + a.abs())).collect();
         assert!(bad.is_empty(), "{report:?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn the_folded_stem_gives_the_same_features_and_pooling() {
+        let device = Device::flex();
+        device.seed(7);
+        let encoder = EncoderConfig::new().with_channels(8).with_embed_dim(4).init(&device);
+        // Windows of 16: a sequence cut in three, a two-residue one (mostly padding), one with
+        // a non-standard letter.
+        let seqs: [&[u8]; 3] = [b"MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", b"MA", b"XWWPPGGKKLLMMNNU"];
+        let batch = SequenceBatch::new(&seqs, 16, &device);
+        let folded = encoder.fold_stem();
+        let plain = values(encoder.residue_features(&batch));
+        let fast = values(encoder.residue_features_with(&batch, Some(&folded)));
+        assert_eq!(plain.len(), fast.len());
+        let scale = plain.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert!(scale > 0.0, "features are all zero: the comparison would prove nothing");
+        let worst = plain.iter().zip(&fast).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(worst <= 1e-5 * scale.max(1.0), "largest difference {worst} (features up to {scale})");
+        let pooled = values(encoder.forward(&batch));
+        let pooled_fast = values(encoder.forward_with(&batch, Some(&folded)));
+        let worst = pooled.iter().zip(&pooled_fast).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(worst <= 1e-5 * scale.max(1.0), "pooled features moved by {worst}");
     }
 }

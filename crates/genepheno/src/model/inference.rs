@@ -8,6 +8,7 @@ use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
 use super::metadata::ModelMetadata;
+use super::encoder::FoldedStem;
 use super::network::GenePheno;
 use super::ontology::Ontology;
 use super::tokens::SequenceBatch;
@@ -38,6 +39,9 @@ pub struct Explanation {
 #[derive(Debug)]
 pub struct Predictor {
     model: GenePheno,
+    /// The embedding folded into the stem convolution once at load: scoring reads it instead
+    /// of multiplying embeddings by the stem's kernel for every residue.
+    stem: FoldedStem,
     metadata: ModelMetadata,
     ontology: Option<Ontology>,
     device: Device,
@@ -68,7 +72,8 @@ impl Predictor {
         } else {
             None
         };
-        Ok(Self { model, metadata, ontology, device: device.clone() })
+        let stem = model.fold_stem();
+        Ok(Self { model, stem, metadata, ontology, device: device.clone() })
     }
 
     /// The metadata the model was loaded with.
@@ -107,7 +112,7 @@ impl Predictor {
             return Err(ModelError::Input("empty sequence".into()));
         }
         let batch = SequenceBatch::new(sequences, self.metadata.config.window, &self.device);
-        let concepts = sigmoid(self.model.concept_logits(&batch));
+        let concepts = sigmoid(self.model.concept_logits_with(&batch, Some(&self.stem)));
         let logits = self.model.phenotype_logits(concepts.clone());
         let concepts = read(concepts).await?;
         let logits = read(logits).await?;

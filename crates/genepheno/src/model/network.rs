@@ -12,7 +12,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
-use super::encoder::{EncoderConfig, SequenceEncoder};
+use super::encoder::{EncoderConfig, FoldedStem, SequenceEncoder};
 use super::tokens::SequenceBatch;
 
 /// Everything needed to rebuild the architecture (stored in the exported metadata).
@@ -118,9 +118,21 @@ impl GenePheno {
         self.phenotype_layer.weight.val().dtype()
     }
 
+    /// The encoder's embedding folded into its stem, for faster inference
+    /// ([`Self::concept_logits_with`]).
+    pub fn fold_stem(&self) -> FoldedStem {
+        self.encoder.fold_stem()
+    }
+
     /// GO-concept logits `[genes, concepts]` from sequences.
     pub fn concept_logits(&self, batch: &SequenceBatch) -> Tensor<2> {
-        let pooled = self.pool_norm.forward(self.encoder.forward(batch));
+        self.concept_logits_with(batch, None)
+    }
+
+    /// [`Self::concept_logits`] with the stem computed from `folded` when given (equal up to
+    /// float rounding; for inference, as it has no gradient path to the embedding).
+    pub fn concept_logits_with(&self, batch: &SequenceBatch, folded: Option<&FoldedStem>) -> Tensor<2> {
+        let pooled = self.pool_norm.forward(self.encoder.forward_with(batch, folded));
         let hidden = relu(self.hidden.forward(pooled));
         let logits = self.concept_layer.forward(hidden);
         let genes = logits.dims()[0];

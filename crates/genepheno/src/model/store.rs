@@ -71,8 +71,9 @@ pub fn dequantize(model: GenePheno) -> GenePheno {
     model.map(&mut Dequantizer)
 }
 
-/// [`load_checked`] for a device without 8-bit kernels (WebGPU in the browser): decodes and
-/// dequantizes on the CPU, then moves the f32 model to `device`.
+/// [`load_checked`], then dequantized on the CPU and moved to `device`: for WebGPU in the browser
+/// (no 8-bit kernels there) and for the browser's CPU path (flex's 8-bit matmul dequantizes the
+/// weights on every call).
 pub fn load_checked_dequantized(meta: &ModelMetadata, bytes: Vec<u8>, device: &Device) -> Result<GenePheno, ModelError> {
     let model = load_checked(meta, bytes, &Device::flex())?;
     Ok(dequantize(model).to_device(device))

@@ -40,6 +40,8 @@ pub fn windows(len: usize, window: usize) -> Vec<(usize, usize)> {
 pub struct SequenceBatch {
     /// `[windows, length]` tokens, padded with [`PAD`].
     pub tokens: Tensor<2, Int>,
+    /// The same tokens in host memory (row-major), for the folded stem's look-ups.
+    pub host_tokens: Vec<i64>,
     /// `[windows, 1, length]`: 1 at residues, 0 at padding.
     pub mask: Tensor<3>,
     /// `[genes * max_windows]`: for each gene, its windows' rows, repeated to `max_windows`
@@ -94,7 +96,8 @@ impl SequenceBatch {
             residues.push(seq.len().max(1) as f32);
         }
         Self {
-            tokens: Tensor::from_data(TensorData::new(tokens, [total, length]), device),
+            tokens: Tensor::from_data(TensorData::new(tokens.clone(), [total, length]), device),
+            host_tokens: tokens,
             mask: Tensor::from_data(TensorData::new(mask, [total, 1, length]), device),
             window_slots: Tensor::from_data(TensorData::new(slots, [genes * max_windows]), device),
             membership: Tensor::from_data(TensorData::new(membership, [genes, total]), device),
