@@ -169,6 +169,7 @@ impl Predictions {
             worker.terminate();
         }
         self.helpers.set_value(Vec::new());
+        self.lane_memory.update_value(|m| m.truncate(1));
         // Their batches go back to the waiting records.
         self.run.update(|r| {
             for lane in 1..r.lanes.len() {

@@ -100,6 +100,7 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                 </label>
             </div>
             <p class="model-status" data-testid="model-status" data-state=state data-backend=backend_attr data-gpu-check=move || predictions.gpu_checking.get().to_string()
+                data-workers=move || predictions.run.with(Run::summary).workers.to_string()
                 role="status" aria-live="polite">
                 {status_text}
             </p>

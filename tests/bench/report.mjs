@@ -104,7 +104,7 @@ p("> **Generated** by `bash scripts/bench.sh` (tests/bench/report.mjs) from the 
 p();
 p(`- Run: ${browser.started} to ${browser.finished ?? "n/a"} (UTC); repository at ${head}${dirty.length ? ` with ${dirty.length} uncommitted change(s) under src/, crates/, public/models/ … (the working tree was measured)` : ""}.`);
 p(`- Machine: ${sh("nproc")} cores (nproc), ${cpuModel}; AVX2 ${cpuFlags.includes("avx2") ? "yes" : "no"}, FMA ${cpuFlags.includes("fma") ? "yes" : "no"}; ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM.`);
-p(`- Load average (1/5/15 min) at the start: ${loadStart}; at the end: ${loadEnd}. ${Number(loadStart.split(" ")[0]) > 1.5 ? "The machine was shared (load above 1.5 on 2 cores): every figure below is pessimistic." : ""}`);
+p(`- Load average (1/5/15 min) at the start: ${loadStart}; at the end: ${loadEnd}. ${Number(loadStart.split(" ")[0]) > 1.5 ? "The 1-minute figure at the start was above 1.5 on 2 cores: other work ran shortly before or during the run (this script's own native build counts), so the figures may be pessimistic." : ""}`);
 p(`- Browser: ${chromium}, headless, driven by playwright-core (tests/e2e/harness.mjs \`launchBrowser\`), app served from \`${DIST.startsWith(ROOT + path.sep) ? path.relative(ROOT, DIST) : DIST}\`${process.env.BENCH_DIST_NOTE ? ` (${process.env.BENCH_DIST_NOTE})` : ""} on 127.0.0.1 by the e2e harness's static server (no compression, no cache headers).`);
 p(`- Model: ${native.dataset} ${native.model_version}, weights sha256 ${native.weights_sha256.slice(0, 12)}…; reference set: ${native.reference_set.genes ? `${fmt(native.reference_set.genes)} genes` : native.reference_set.problem}.`);
 p(`- Proteins: real human Swiss-Prot proteins from data/genes.tsv.gz (${fmt(browser.settings.human_set)} = the human reference set), in file order from offset ${browser.settings.offset}; batches as the page makes them (≤ ${native.batching.max_records} records, ≤ ${fmt(native.batching.max_residues)} residues).`);
@@ -201,7 +201,7 @@ p();
 p("## Browser (headless Chromium)");
 p();
 p("How each figure is taken:");
-p("- *Ready*: `performance.now()` (from navigation start) when `[data-testid=model-status]` first gets `data-state=ready`, seen by a MutationObserver installed before the app's scripts. Cold = a fresh browser context (empty HTTP cache and Cache API); warm = a later page in the same context (weights and reference set from the Cache API; the wasm is fetched again because the test server sends no cache headers).");
+p("- *Ready*: `performance.now()` (from navigation start) when `[data-testid=model-status]` first gets `data-state=ready`, seen by a MutationObserver installed before the app's scripts: from then on the page scores (on the CPU; on the WebGPU path the GPU takes over after its self-check, timed as *GPU took over*). On the CPU path the page then adds one worker per further core; the measurements below start once all of them have loaded the model (*workers loaded*). Cold = a fresh browser context (empty HTTP cache and Cache API); warm = a later page in the same context (weights and reference set from the Cache API; the wasm is fetched again because the test server sends no cache headers).");
 p("- *First prediction*: on the freshly loaded cold page, one protein is dropped; time from the drop event to the page showing it scored. *Worker round trip* is the page's own `data-elapsed-ms` (first batch sent to last answer).");
 p("- *Single protein*: proteins are then dropped one at a time on the same page (each a new record, after the first's detail view has loaded), and each is timed in the page from its drop to its score being shown: parse, schedule, worker forward and known-gene lookup, answer, render. The first proteins are warm-up.");
 p("- *Throughput*: a FASTA file with all proteins is dropped on a fresh (warm) page; proteins/s uses the page's `data-elapsed-ms`; *from drop* adds reading the file. *Batch cycle* is the time between successive increases of the page's scored count.");
@@ -220,8 +220,12 @@ for (const [name, path_] of [["CPU path", cpu], ["WebGPU path", gpu]]) {
   p();
   p("| Figure | Value |");
   p("|---|---|");
-  p(`| Page ready, cold | ${sec(path_.cold_load.ready_ms, 2)} |`);
-  for (const r of path_.runs ?? []) p(`| Page ready, warm (before the ${fmt(r.proteins)}-protein run) | ${sec(r.warm_load.ready_ms, 2)} |`);
+  const extra = (l) => [
+    l.settled_ms != null && l.ready_backend !== path_.backend ? `GPU took over at ${sec(l.settled_ms, 2)}` : null,
+    l.workers != null ? `${l.workers} worker(s) loaded by ${sec(l.workers_ready_ms, 2)}` : null,
+  ].filter(Boolean).join("; ");
+  p(`| Page ready, cold | ${sec(path_.cold_load.ready_ms, 2)} (${extra(path_.cold_load)}) |`);
+  for (const r of path_.runs ?? []) p(`| Page ready, warm (before the ${fmt(r.proteins)}-protein run) | ${sec(r.warm_load.ready_ms, 2)} (${extra(r.warm_load)}) |`);
   const f = path_.first_prediction;
   p(`| First prediction, one protein (${fmt(f?.length)} aa), drop to shown | ${fmt(f?.drop_to_scored_ms)} ms (worker round trip ${fmt(f?.page_elapsed_ms)} ms; its detail view ${fmt(f?.then_detail_view_ms)} ms later) |`);
   p(`| Single protein after warm-up, median (p10–p90, max) | ${fmt(path_.single.median_ms, 0)} ms (${fmt(path_.single.p10_ms, 0)}–${fmt(path_.single.p90_ms, 0)}, ${fmt(path_.single.max_ms, 0)}) over ${path_.single.calls}, median length ${fmt(path_.single.median_length)} aa; of which drop to listed ${fmt(path_.single.median_read_ms, 0)} ms, listed to scored ${fmt(path_.single.median_listed_to_scored_ms, 0)} ms (medians) |`);
@@ -232,7 +236,7 @@ for (const [name, path_] of [["CPU path", cpu], ["WebGPU path", gpu]]) {
   for (const r of path_.runs ?? []) {
     p(`| Peak memory, ${fmt(r.proteins)}-protein run | wasm memory of the ${r.workers ?? "?"} worker(s) together ${mb(r.worker_memory_bytes, 1)}; page JS heap ${mb(r.page_js_heap_used_peak_bytes, 1)}; Chromium tree PSS ${mb(r.chromium_tree_pss_peak_bytes, 0)} |`);
   }
-  p(`| Peak memory, load + single proteins | worker wasm ${mb(path_.single.worker_memory_bytes, 1)}; page JS heap ${mb(path_.single.memory.page_js_heap_used_peak_bytes, 1)}; Chromium tree PSS ${mb(path_.cold_load.memory.chromium_tree_pss_peak_bytes, 0)} |`);
+  p(`| Peak memory, load + single proteins | wasm memory of the workers that scored ${mb(path_.single.worker_memory_bytes, 1)}; page JS heap ${mb(path_.single.memory.page_js_heap_used_peak_bytes, 1)}; Chromium tree PSS ${mb(path_.cold_load.memory.chromium_tree_pss_peak_bytes, 0)} |`);
   const merged = new Map();
   for (const e of [...(path_.cold_load.problems ?? []), ...(path_.runs ?? []).flatMap((r) => r.problems ?? [])]) {
     const { message, count } = typeof e === "string" ? { message: e, count: 1 } : e;
