@@ -12,6 +12,8 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/genepheno-web/fuzz-target}"
 mkdir -p fuzz/corpus/fasta fuzz/corpus/share_link
 cp crates/genepheno/tests/fixtures/biopython-1.85/*.{fasta,fa,pro,nu,gz} fuzz/corpus/fasta/ 2>/dev/null || true
+# A session file using every view field, so the fuzzer starts from a valid session.
+cp fuzz/seeds/share_link/* fuzz/corpus/share_link/
 for target in fasta share_link; do
   echo "== fuzzing $target for ${seconds}s"
   cargo fuzz run --fuzz-dir fuzz "$target" -- -max_total_time="$seconds" -max_len=65536

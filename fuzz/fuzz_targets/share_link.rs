@@ -1,5 +1,5 @@
-//! Any text, as the fragment of a link someone opened: decoding must not panic, and whatever
-//! decodes must re-encode to a link that decodes to the same session.
+//! Any text, as the fragment of a link someone opened or as a dropped session file: decoding
+//! must not panic, and whatever decodes must re-encode (link or file) to the same session.
 #![no_main]
 
 use genepheno::share::SharedSession;
@@ -11,5 +11,8 @@ fuzz_target!(|data: &[u8]| {
         let again = SharedSession::from_fragment(&session.to_fragment()).expect("re-encoded link opens");
         assert_eq!(again, session);
     }
-    let _ = SharedSession::from_file(data);
+    if let Ok(session) = SharedSession::from_file(data) {
+        let again = SharedSession::from_file(session.to_file().as_bytes()).expect("re-saved session file opens");
+        assert_eq!(again, session);
+    }
 });
