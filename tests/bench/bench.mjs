@@ -193,8 +193,13 @@ function distinct(problems) {
   return [...counts].map(([message, count]) => ({ message, count }));
 }
 
-/** Opens the app in `context`, recording responses; resolves when the model is ready. */
-async function loadPage(context, origin, label) {
+/**
+ * Opens the app in `context`, recording responses; resolves when the model is ready and its
+ * backend settled. With `choose` ("gpu"), the backend is then chosen in the page (the automatic
+ * choice keeps the CPU when WebGPU is a software emulation, as here) and the time until it took
+ * over is recorded.
+ */
+async function loadPage(context, origin, label, choose = null) {
   const page = await context.newPage();
   const problems = [];
   const responses = [];
@@ -211,8 +216,18 @@ async function loadPage(context, origin, label) {
   await page.goto(origin);
   await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor({ timeout: READY_TIMEOUT });
   const wall = Date.now() - wallStart;
-  // Then the backend settles: the GPU path's figures below are taken on the GPU.
+  // Then the backend settles (automatic choice).
   await page.locator('[data-testid="model-status"][data-state="ready"][data-gpu-check="false"]').waitFor({ timeout: READY_TIMEOUT });
+  const autoBackend = await page.getByTestId("model-status").getAttribute("data-backend");
+  const autoNoticeBox = page.getByTestId("backend-notice");
+  const autoNotice = (await autoNoticeBox.count()) ? await autoNoticeBox.innerText() : null;
+  let chosenAfter = null;
+  if (choose) {
+    const before = await page.evaluate(() => performance.now());
+    await page.getByTestId("backend-select").selectOption(choose);
+    await page.locator(`[data-testid="model-status"][data-state="ready"][data-gpu-check="false"][data-backend="${choose}"]`).waitFor({ timeout: READY_TIMEOUT });
+    chosenAfter = (await page.evaluate(() => performance.now())) - before;
+  }
   // On the CPU, the page adds one worker per further core once the model is loaded; the
   // measurements below start when all of them have it (a user rarely drops files within the
   // second after the page is ready); the page-ready figures do not wait for them.
@@ -229,13 +244,14 @@ async function loadPage(context, origin, label) {
   log(`${label}: ready in ${round(b.ready, 0)} ms (page clock; wall ${wall} ms) on ${b.backend}; settled on ${b.settled_backend} at ${round(b.settled, 0)} ms; ${workers} worker(s) loaded by ${round(allWorkers, 0)} ms: ${status}`);
   return {
     page, cdp, problems, responses, ready_ms: b.ready, wall_ms: wall, ready_backend: b.backend,
-    settled_ms: b.settled, backend: b.settled_backend, workers, workers_ready_ms: allWorkers, status, notice,
+    settled_ms: b.settled, backend: settledBackend, auto_backend: autoBackend, auto_notice: autoNotice,
+    chosen: choose, chosen_took_ms: chosenAfter, workers, workers_ready_ms: allWorkers, status, notice,
   };
 }
 
 /** Drops `count` proteins as one file on a fresh warm page and waits until all are scored. */
-async function throughput(context, origin, label, fasta, count) {
-  const loaded = await loadPage(context, origin, `${label} (warm load)`);
+async function throughput(context, origin, label, fasta, count, choose = null) {
+  const loaded = await loadPage(context, origin, `${label} (warm load)`, choose);
   const { page, cdp } = loaded;
   const mem = sampler(cdp);
   const t0 = await drop(page, `human${count}.fasta`, fasta);
@@ -261,7 +277,7 @@ async function throughput(context, origin, label, fasta, count) {
     worker_memory_bytes: status.worker_memory_bytes,
     workers: status.workers,
     ...memory,
-    warm_load: { ready_ms: round(loaded.ready_ms, 0), settled_ms: round(loaded.settled_ms, 0), workers: loaded.workers, workers_ready_ms: round(loaded.workers_ready_ms, 0), ready_backend: loaded.ready_backend, wall_ms: loaded.wall_ms, responses: loaded.responses },
+    warm_load: { ready_ms: round(loaded.ready_ms, 0), settled_ms: round(loaded.settled_ms, 0), chosen_took_ms: round(loaded.chosen_took_ms, 0), workers: loaded.workers, workers_ready_ms: round(loaded.workers_ready_ms, 0), ready_backend: loaded.ready_backend, wall_ms: loaded.wall_ms, responses: loaded.responses },
     problems: distinct(loaded.problems),
   };
   log(`${label}: ${count} proteins in ${status.elapsed_ms} ms (page figure) = ${result.proteins_per_s} proteins/s; from drop ${result.wall_from_drop_ms} ms; ${status.workers} worker(s), wasm memory ${status.worker_memory_bytes}`);
@@ -279,12 +295,17 @@ async function benchPath(origin, which) {
 
     // Cold load: fresh context, nothing cached.
     const mem = sampler(null);
-    const cold = await loadPage(context, origin, `${which} cold load`);
+    // The WebGPU path chooses the GPU in the page: the automatic choice keeps the CPU when
+    // WebGPU is a software emulation (SwiftShader here).
+    const choose = which === "gpu" ? "gpu" : null;
+    const cold = await loadPage(context, origin, `${which} cold load`, choose);
     const { page } = cold;
     out.backend = cold.backend;
     out.notice = cold.notice;
     out.model_status = cold.status;
-    out.cold_load = { ready_ms: round(cold.ready_ms, 0), settled_ms: round(cold.settled_ms, 0), workers: cold.workers, workers_ready_ms: round(cold.workers_ready_ms, 0), ready_backend: cold.ready_backend, wall_ms: cold.wall_ms };
+    out.auto_backend = cold.auto_backend;
+    out.auto_notice = cold.auto_notice;
+    out.cold_load = { ready_ms: round(cold.ready_ms, 0), settled_ms: round(cold.settled_ms, 0), chosen_took_ms: round(cold.chosen_took_ms, 0), workers: cold.workers, workers_ready_ms: round(cold.workers_ready_ms, 0), ready_backend: cold.ready_backend, wall_ms: cold.wall_ms };
 
     // First prediction on the freshly loaded page, then single proteins one after another.
     const pageMem = sampler(cold.cdp);
@@ -342,7 +363,7 @@ async function benchPath(origin, which) {
 
     // Throughput, each on a fresh page of the same context (model files from the Cache API).
     const n = which === "gpu" ? GPU_N : N;
-    out.runs = [await throughput(context, origin, `${which} ${n}`, humanProteins(n, OFFSET), n)];
+    out.runs = [await throughput(context, origin, `${which} ${n}`, humanProteins(n, OFFSET), n, choose)];
     const projected = FULL / out.runs[0].proteins_per_s;
     if (which === "gpu" && out.backend !== "gpu") {
       out.full_set_skipped = {
@@ -352,7 +373,7 @@ async function benchPath(origin, which) {
       };
       log(`${which}: full set skipped, backend in use is ${out.backend}`);
     } else if (which === "cpu" || GPU_FULL) {
-      out.runs.push(await throughput(context, origin, `${which} ${FULL}`, FULL === ALL_COUNT ? ALL_FASTA : humanProteins(FULL, OFFSET), FULL));
+      out.runs.push(await throughput(context, origin, `${which} ${FULL}`, FULL === ALL_COUNT ? ALL_FASTA : humanProteins(FULL, OFFSET), FULL, choose));
     } else {
       out.full_set_skipped = {
         proteins: FULL,
