@@ -285,14 +285,13 @@ impl Predictions {
             Response::Progress { file, loaded, total, from_cache } => {
                 self.status.set(Status::Loading { file, loaded, total, from_cache });
             }
-            Response::Stage { message } => {
-                self.status.set(Status::Loading { file: message, loaded: 0, total: None, from_cache: false });
-            }
             Response::Loaded(loaded) => {
                 self.backend.set(Some(loaded.backend));
                 self.gpu_checking.set(loaded.gpu_check);
-                if loaded.notice.is_some() || self.backend_choice.get_untracked() != BackendChoice::Cpu {
-                    self.notice.set(loaded.notice);
+                // A new GPU attempt clears the last one's notice; a CPU chosen after a GPU
+                // failure keeps it.
+                if self.backend_choice.get_untracked() != BackendChoice::Cpu {
+                    self.notice.set(None);
                 }
                 self.load_ms.set(Some(loaded.load_ms));
                 self.reference.set(Some(match loaded.reference_problem {

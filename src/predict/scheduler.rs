@@ -33,8 +33,9 @@ pub struct Lane {
 }
 
 /// State of the scoring run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Run {
+    /// Lane 0 is added when the main worker's model is ready (`lane_ready`).
     pub lanes: Vec<Lane>,
     next_batch: u64,
     /// Every record before this index has been sent (or cannot be scored).
@@ -49,21 +50,6 @@ pub struct Run {
     /// came in (for the figure the page shows and the benchmarks read).
     pub started_ms: Option<f64>,
     pub finished_ms: Option<f64>,
-}
-
-impl Default for Run {
-    fn default() -> Self {
-        Run {
-            lanes: vec![Lane::default()],
-            next_batch: 0,
-            cursor: 0,
-            sent: BTreeSet::new(),
-            cancelled: false,
-            failed: false,
-            started_ms: None,
-            finished_ms: None,
-        }
-    }
 }
 
 /// What the run's view shows (cheap to copy: the run itself holds every sent key).

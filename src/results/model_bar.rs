@@ -38,8 +38,6 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                 format!("Reading {file} from this browser's cache…")
             } else if let Some(total) = total.filter(|t| *t > 0) {
                 format!("Downloading {file}: {} of {} MB", megabytes(loaded), megabytes(total))
-            } else if file.ends_with('…') {
-                file
             } else {
                 format!("Loading {file}…")
             }

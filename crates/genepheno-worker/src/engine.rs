@@ -137,7 +137,6 @@ async fn load(dataset: &str, choice: BackendChoice) -> Result<(Model, Loaded, Op
     };
     let loaded = Loaded {
         backend: Backend::Cpu,
-        notice: None,
         model: summary(&metadata),
         reference_genes: reference.as_ref().map_or(0, ReferenceSet::len),
         reference_problem,

@@ -81,8 +81,6 @@ pub enum Response {
     Ready,
     /// Download progress of a model file.
     Progress { file: String, loaded: u64, total: Option<u64>, from_cache: bool },
-    /// A loading step that takes time (e.g. the GPU self-check compiling GPU programs).
-    Stage { message: String },
     /// The model is loaded and checked, on the CPU at first when the GPU is still being checked
     /// (`Loaded::gpu_check`).
     Loaded(Box<Loaded>),
@@ -106,9 +104,8 @@ pub enum Response {
 /// What the page needs to know about the loaded model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Loaded {
+    /// Always the CPU at first; `gpu_check` says whether the GPU may follow.
     pub backend: Backend,
-    /// Why the GPU is not used, when it was wanted but is not (missing, failed, disagreed).
-    pub notice: Option<String>,
     pub model: ModelSummary,
     /// Genes in the known-gene reference set (0 when it could not be loaded).
     pub reference_genes: usize,
