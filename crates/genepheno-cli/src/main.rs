@@ -8,6 +8,7 @@ mod data;
 mod evaluation;
 mod export;
 mod predict;
+mod pretrain;
 mod reference;
 mod training;
 
@@ -32,6 +33,9 @@ enum Command {
     },
     /// Train the GenePheno model on one dataset (fixed seed, CPU), keeping the best validation epoch.
     Train(training::TrainArgs),
+    /// Pretrain the sequence -> GO-concept part on the multi-species Swiss-Prot set
+    /// (`genepheno data swissprot` builds it); checkpoints every epoch and resumes.
+    Pretrain(pretrain::PretrainArgs),
     /// Quantize a trained model and write it with its metadata to public/models/.
     Export(export::ExportArgs),
     /// Evaluate the model, its ablations and the baselines; write docs/results.json and docs/RESULTS.md.
@@ -49,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         Command::Check { files } => check(&files),
         Command::Data { command } => Ok(data::run(command)?),
         Command::Train(args) => training::run(args),
+        Command::Pretrain(args) => pretrain::run(args),
         Command::Export(args) => export::run(args),
         Command::Eval(args) => evaluation::run(args),
         Command::Predict(args) => predict::run(args),

@@ -29,6 +29,14 @@ pub fn parse_line(line: &str) -> Result<(&str, &str), DataError> {
 /// Reads the sequences of `wanted` accessions from the three databases under `dataset_dir`
 /// (`.../metastudent-data/dataset_201401`). Fails if one accession has two different sequences.
 pub fn read_sequences(dataset_dir: &Path, wanted: &HashSet<String>) -> Result<BTreeMap<String, String>, DataError> {
+    read_sequences_where(dataset_dir, |accession| wanted.contains(accession))
+}
+
+/// [`read_sequences`] for every accession `keep` accepts (all of Swiss-Prot for pretraining).
+pub fn read_sequences_where(
+    dataset_dir: &Path,
+    keep: impl Fn(&str) -> bool,
+) -> Result<BTreeMap<String, String>, DataError> {
     let mut found: BTreeMap<String, String> = BTreeMap::new();
     for db in DATABASES {
         let path = dataset_dir.join(db).join("goasp.fasta");
@@ -43,7 +51,7 @@ pub fn read_sequences(dataset_dir: &Path, wanted: &HashSet<String>) -> Result<BT
         for line in BufReader::new(stdout).lines() {
             let line = line.map_err(|e| DataError::io(&path, e))?;
             let (accession, seq) = parse_line(&line)?;
-            if !wanted.contains(accession) {
+            if !keep(accession) {
                 continue;
             }
             match found.get(accession) {

@@ -66,10 +66,30 @@ pub fn read(conn: &Connection) -> Result<GoDb, DataError> {
     Ok(db)
 }
 
+/// GO's secondary identifiers (merged terms) and the primary term each now belongs to.
+pub fn read_alt_ids(conn: &Connection) -> Result<std::collections::HashMap<String, String>, DataError> {
+    let mut stmt = conn
+        .prepare("SELECT s.secondary, t.go_id FROM go_synonym s JOIN go_term t ON t._id = s._id WHERE s.secondary IS NOT NULL")
+        .map_err(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(sql)?;
+    rows.collect::<Result<_, _>>().map_err(sql)
+}
+
+/// Identifiers of obsolete GO terms (no longer in the graph; annotations to them are dropped).
+pub fn read_obsolete(conn: &Connection) -> Result<std::collections::HashSet<String>, DataError> {
+    let mut stmt = conn.prepare("SELECT go_id FROM go_obsolete").map_err(sql)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(sql)?;
+    rows.collect::<Result<_, _>>().map_err(sql)
+}
+
+/// Opens the database read-only.
+pub fn open(path: &std::path::Path) -> Result<Connection, DataError> {
+    Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql)
+}
+
 /// Opens the database file read-only and reads it.
 pub fn read_file(path: &std::path::Path) -> Result<GoDb, DataError> {
-    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql)?;
-    read(&conn)
+    read(&open(path)?)
 }
 
 #[cfg(test)]

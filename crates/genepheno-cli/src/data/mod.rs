@@ -20,8 +20,11 @@ pub mod manifest;
 pub mod ontology;
 pub mod orgdb;
 pub mod split;
+pub mod swissprot;
 #[cfg(test)]
 mod split_check;
+#[cfg(test)]
+mod swissprot_audit;
 
 use std::path::{Path, PathBuf};
 
@@ -68,6 +71,15 @@ pub enum DataCommand {
         #[arg(long)]
         cache: Option<PathBuf>,
     },
+    /// Build the multi-species pretraining set (all of Swiss-Prot 2014-01, GO mapped to 2022,
+    /// proteins linked to human validation/test proteins removed) into the cache, and its
+    /// manifest, removed list and audit sample into `--data`/swissprot.
+    Swissprot {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
     /// Load each committed dataset through the typed loader and print its counts.
     Show {
         #[arg(long, default_value = "data")]
@@ -94,6 +106,21 @@ pub fn run(command: DataCommand) -> Result<(), DataError> {
                 println!("{}\t{}\t{} bytes\t{} rows", file.sha256, file.path, file.bytes, file.rows);
             }
             eprintln!("built {} files in {:.0} s", manifest.files.len(), started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        DataCommand::Swissprot { data, cache } => {
+            let cache = cache.unwrap_or_else(fetch::default_cache_dir);
+            let started = std::time::Instant::now();
+            let manifest = swissprot::build(&data, &cache)?;
+            for (name, n) in &manifest.counts {
+                println!("{name}\t{n}");
+            }
+            eprintln!(
+                "wrote {} ({} proteins) in {:.0} s",
+                swissprot::default_dir(&cache).join(swissprot::PROTEINS_FILE).display(),
+                manifest.proteins_rows,
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         DataCommand::Show { data } => show(&data),

@@ -26,7 +26,7 @@ pub const MAX_HELD_OUT_GROUP: usize = 50;
 
 /// mmseqs search settings: sensitivity 4 (mmseqs' own clustering default, ample for >= 50%
 /// identity), up to 1000 hits per protein (large families such as zinc fingers), two threads.
-const MMSEQS_ARGS: [&str; 12] =
+pub const MMSEQS_ARGS: [&str; 12] =
     ["--min-seq-id", "0.5", "-s", "4", "--max-seqs", "1000", "--threads", "2", "-v", "1", "--format-output", "query,target,fident,alnlen,qlen,tlen"];
 
 /// Minimum alignment length (columns) for a link between sequences of these lengths.

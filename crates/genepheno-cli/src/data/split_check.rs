@@ -20,7 +20,7 @@ use bio::scores::blosum62;
 use super::format::read_tsv;
 use super::split::{Part, SEED, SplitMix64, is_link, min_link_columns};
 
-fn data_dir() -> PathBuf {
+pub(super) fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data")
 }
 
@@ -47,7 +47,7 @@ fn proteins() -> Vec<Protein> {
 }
 
 /// Columns of the best-scoring local alignment: true where the residues are identical.
-fn align(a: &[u8], b: &[u8]) -> Vec<bool> {
+pub(super) fn align(a: &[u8], b: &[u8]) -> Vec<bool> {
     let mut aligner = Aligner::with_capacity(a.len(), b.len(), -11, -1, &blosum62);
     let alignment = aligner.local(a, b);
     alignment
@@ -68,7 +68,7 @@ fn align(a: &[u8], b: &[u8]) -> Vec<bool> {
 /// (which runs on into less conserved flanks and so dilutes identity). Asking whether *any*
 /// stretch of the Smith-Waterman path passes the rule covers mmseqs' alignment and is stricter
 /// than the rule the clustering applied: a pass here is a pass there.
-fn linked(columns: &[bool], len_a: usize, len_b: usize) -> bool {
+pub(super) fn linked(columns: &[bool], len_a: usize, len_b: usize) -> bool {
     let need = min_link_columns(len_a, len_b);
     // +1 per identical column, -1 otherwise: a stretch has identity >= 50% iff its sum >= 0.
     let mut prefix = vec![0i64];
@@ -83,13 +83,13 @@ fn linked(columns: &[bool], len_a: usize, len_b: usize) -> bool {
 }
 
 /// Identity and length of the whole alignment (for the report).
-fn identity(columns: &[bool]) -> (f64, usize) {
+pub(super) fn identity(columns: &[bool]) -> (f64, usize) {
     let same = columns.iter().filter(|c| **c).count();
     (if columns.is_empty() { 0.0 } else { same as f64 / columns.len() as f64 }, columns.len())
 }
 
 /// Distinct 3-mers of a protein, for picking alignment candidates.
-fn kmers(seq: &[u8]) -> HashSet<[u8; 3]> {
+pub(super) fn kmers(seq: &[u8]) -> HashSet<[u8; 3]> {
     seq.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
 }
 

@@ -117,6 +117,9 @@ pub struct TrainConfig {
     pub hidden: usize,
     pub variant: Variant,
     pub split: String,
+    /// SHA-256 of the pretrained weights the encoder started from (`--pretrained`), if any.
+    #[serde(default)]
+    pub pretrained: Option<String>,
 }
 
 impl TrainConfig {
@@ -145,6 +148,7 @@ impl TrainConfig {
             hidden: 256,
             variant,
             split: "homology".into(),
+            pretrained: None,
         }
     }
 
@@ -168,20 +172,26 @@ impl TrainConfig {
 
     /// Applies `key=value` overrides (value as JSON, e.g. `tau=0.2`, `variant="Full"`).
     pub fn apply_overrides(&mut self, overrides: &[String]) -> anyhow::Result<()> {
-        let mut value = serde_json::to_value(&*self)?;
-        for o in overrides {
-            let (key, raw) = o.split_once('=').with_context(|| format!("--set {o}: expected key=value"))?;
-            let parsed: serde_json::Value =
-                serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_string()));
-            let mut slot = &mut value;
-            for part in key.split('.') {
-                slot = slot.get_mut(part).with_context(|| format!("--set {o}: no field {key}"))?;
-            }
-            *slot = parsed;
-        }
-        *self = serde_json::from_value(value)?;
-        Ok(())
+        apply_overrides(self, overrides)
     }
+}
+
+/// Applies `key=value` overrides to any settings struct (value as JSON; dotted keys reach
+/// nested fields; a value that is not JSON is taken as a string).
+pub fn apply_overrides<T: serde::Serialize + serde::de::DeserializeOwned>(settings: &mut T, overrides: &[String]) -> anyhow::Result<()> {
+    let mut value = serde_json::to_value(&*settings)?;
+    for o in overrides {
+        let (key, raw) = o.split_once('=').with_context(|| format!("--set {o}: expected key=value"))?;
+        let parsed: serde_json::Value =
+            serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_string()));
+        let mut slot = &mut value;
+        for part in key.split('.') {
+            slot = slot.get_mut(part).with_context(|| format!("--set {o}: no field {key}"))?;
+        }
+        *slot = parsed;
+    }
+    *settings = serde_json::from_value(value)?;
+    Ok(())
 }
 
 /// `genepheno train`
@@ -212,6 +222,11 @@ pub struct TrainArgs {
     /// Also quantize and export the model to public/models/ (full variant only).
     #[arg(long)]
     pub export: bool,
+    /// Start from a pretrained sequence -> concept model (`genepheno pretrain`'s output
+    /// directory, e.g. ~/.cache/genepheno/pretrain): its concepts become the bottleneck and its
+    /// encoder is fine-tuned (stage 2 keeps it unchanged if no epoch beats it on validation).
+    #[arg(long)]
+    pub pretrained: Option<PathBuf>,
 }
 
 pub fn dataset_kind(name: &str) -> anyhow::Result<DatasetKind> {
@@ -242,7 +257,35 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         config.encoder_epochs = e;
     }
     let data = Dataset::load(&args.data, kind)?;
-    let task = Task::new(data, SplitKind::Homology, &config.concepts)?;
+    let pretrained = match &args.pretrained {
+        Some(dir) => {
+            let (meta, model) = crate::pretrain::Pretrained::load(dir, &Device::flex())?;
+            eprintln!(
+                "pretrained encoder from {} (epoch {}, human validation concept AUC {:.4}, {} concepts)",
+                dir.display(),
+                meta.epoch,
+                meta.valid_concept_auc,
+                meta.concepts.len()
+            );
+            config.channels = meta.model.encoder.channels;
+            config.hidden = meta.model.hidden;
+            config.max_train_len = meta.model.window;
+            config.pretrained = Some(meta.weights_sha256.clone());
+            Some((meta, model))
+        }
+        None => None,
+    };
+    let task = match &pretrained {
+        Some((meta, _)) => {
+            let concepts = meta
+                .concepts
+                .iter()
+                .map(|id| data.go_index(id).with_context(|| format!("pretrained concept {id} is not in data/go_terms")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            Task::with_concepts(data, SplitKind::Homology, concepts)?
+        }
+        None => Task::new(data, SplitKind::Homology, &config.concepts)?,
+    };
     if args.head_only {
         let mut log = Vec::new();
         fit_curated_head(&task, &config, &mut log)?;
@@ -255,7 +298,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     } else {
         Vec::new()
     };
-    let trained = train(&task, &extra, &config, &version)?;
+    let trained = train(&task, &extra, &config, &version, pretrained.map(|(_, m)| m))?;
     trained.save(&dir)?;
     eprintln!("wrote {}", dir.display());
     if args.export {
@@ -503,6 +546,17 @@ fn predicted_concepts(model: &GenePheno, task: &Task, genes: &[usize], window: u
     out
 }
 
+/// Concept macro AUC of predicted concepts (rows for `genes`) against the curated, upward-closed
+/// GO of the genes that have any.
+fn concept_macro_auc(task: &Task, genes: &[usize], predicted: &[f32]) -> f64 {
+    let nc = task.concept_count();
+    let supervised: Vec<usize> = (0..genes.len()).filter(|&i| task.has_go(genes[i])).collect();
+    let scores: Vec<f32> = supervised.iter().flat_map(|&i| predicted[i * nc..(i + 1) * nc].iter().copied()).collect();
+    let truth: Vec<bool> = supervised.iter().flat_map(|&i| task.concept_row(genes[i])).map(|v| v > 0.5).collect();
+    let all: Vec<usize> = (0..nc).collect();
+    metrics::macro_auc(&scores, &truth, nc, &all).auc
+}
+
 /// One encoder batch: labelled genes of the dataset, or extra proteins (concept loss only).
 enum EncoderBatch {
     Labelled(Vec<usize>),
@@ -527,8 +581,16 @@ fn batches_of(mut items: Vec<usize>, len: impl Fn(usize) -> usize, size: usize, 
 }
 
 /// Trains on the task's training genes (three stages, see the module docs); `extra` proteins add
-/// concept-loss batches to the encoder stage.
-pub fn train(task: &Task, extra: &[ConceptGene], config: &TrainConfig, dataset_version: &str) -> anyhow::Result<Trained> {
+/// concept-loss batches to the encoder stage. With a `pretrained` sequence -> concept model (its
+/// concepts must be the task's), stage 2 starts from it and the unchanged model competes with
+/// the fine-tuned epochs on validation.
+pub fn train(
+    task: &Task,
+    extra: &[ConceptGene],
+    config: &TrainConfig,
+    dataset_version: &str,
+    pretrained: Option<GenePheno>,
+) -> anyhow::Result<Trained> {
     let started = Instant::now();
     let model_config = config.model_config(task);
     let mut metadata = task.metadata(model_config.clone(), dataset_version);
@@ -559,7 +621,14 @@ pub fn train(task: &Task, extra: &[ConceptGene], config: &TrainConfig, dataset_v
     // Stage 2: the encoder against the concept BCE and the phenotype loss through the fixed layer.
     let device = Device::flex().autodiff();
     device.seed(config.seed);
-    let mut model = model_config.init(&device);
+    let from_pretrained = pretrained.is_some();
+    let mut model = match pretrained {
+        Some(m) => {
+            anyhow::ensure!(m.concept_count() == nc, "pretrained model has {} concepts, the task {nc}", m.concept_count());
+            m.with_phenotypes(nl, &device).to_device(&device)
+        }
+        None => model_config.init(&device),
+    };
     let mut optimizer = AdamWConfig::new().with_weight_decay(config.weight_decay).init();
     let mut rng = SplitMix64::new(config.seed);
     let pairs = exclusive_pairs(task, config, &device);
@@ -573,6 +642,23 @@ pub fn train(task: &Task, extra: &[ConceptGene], config: &TrainConfig, dataset_v
         config.extra_per_epoch.min(extra.len())
     );
     let mut best: Option<(f64, GenePheno, Vec<f32>)> = None;
+    if from_pretrained {
+        // Epoch 0: the pretrained encoder as it is; fine-tuning must beat it on validation.
+        let snapshot = model.valid();
+        let valid_concepts = predicted_concepts(&snapshot, task, &split.valid, config.max_train_len);
+        let m = measure(task, &head.scores(task, &valid_concepts), &split.valid);
+        eprintln!(
+            "stage 2 epoch 0 (pretrained, unchanged): valid concept macro AUC {:.4}, sequence Fmax {:.4} (t={:.2}), AUC {:.4}",
+            concept_macro_auc(task, &split.valid, &valid_concepts),
+            m.0,
+            m.1,
+            m.2
+        );
+        let mut entry = log_entry(Some(m), None);
+        entry.stage = 2;
+        log.push(entry);
+        best = Some((m.0 + m.2, snapshot, valid_concepts));
+    }
     let stage2 = Instant::now();
     let concept_scale = config.concept_weight * nc as f32;
     for epoch in 1..=config.encoder_epochs {
@@ -655,14 +741,7 @@ pub fn train(task: &Task, extra: &[ConceptGene], config: &TrainConfig, dataset_v
         let snapshot = model.valid();
         let valid_concepts = predicted_concepts(&snapshot, task, &split.valid, config.max_train_len);
         let m = measure(task, &head.scores(task, &valid_concepts), &split.valid);
-        let concept_auc = {
-            let truth: Vec<bool> = split.valid.iter().flat_map(|&g| task.concept_row(g)).map(|v| v > 0.5).collect();
-            let supervised: Vec<usize> = (0..split.valid.len()).filter(|&i| task.has_go(split.valid[i])).collect();
-            let pick = |v: &[f32]| -> Vec<f32> { supervised.iter().flat_map(|&i| v[i * nc..(i + 1) * nc].iter().copied()).collect() };
-            let truth: Vec<bool> = supervised.iter().flat_map(|&i| truth[i * nc..(i + 1) * nc].iter().copied()).collect();
-            let all: Vec<usize> = (0..nc).collect();
-            metrics::macro_auc(&pick(&valid_concepts), &truth, nc, &all).auc
-        };
+        let concept_auc = concept_macro_auc(task, &split.valid, &valid_concepts);
         let spread = {
             // Mean over concepts of the standard deviation across validation genes: near 0 means
             // the encoder predicts the same concepts for every protein.
@@ -823,7 +902,7 @@ pub(crate) mod tests {
         config.max_train_len = 64;
         config.learning_rate = 1e-2;
         config.head_learning_rate = 1e-2;
-        let trained = train(&task, &[], &config, "toy").unwrap();
+        let trained = train(&task, &[], &config, "toy", None).unwrap();
         let stage = |s: u8| trained.log.iter().filter(|e| e.stage == s).collect::<Vec<_>>();
         assert_eq!((stage(1).len(), stage(2).len(), stage(3).len()), (10, 15, 5));
         let encoder = stage(2);

@@ -65,6 +65,12 @@ impl Task {
         concepts.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
         concepts.truncate(choice.max_terms);
         concepts.sort_unstable();
+        Self::with_concepts(data, split, concepts)
+    }
+
+    /// The task with a given bottleneck (GO term indices into `data.go_terms`, in bottleneck
+    /// order): the concepts a pretrained encoder learned (`genepheno pretrain`).
+    pub fn with_concepts(data: Dataset, split: SplitKind, concepts: Vec<usize>) -> anyhow::Result<Self> {
         anyhow::ensure!(!concepts.is_empty(), "no GO term passes the concept choice");
         let concept_of_go = concepts.iter().enumerate().map(|(i, &t)| (t, i)).collect();
         let exclusive = data.exclusive_pairs.iter().map(|p| (p.a, p.b)).collect();

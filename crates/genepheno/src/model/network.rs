@@ -113,6 +113,14 @@ impl GenePheno {
         self
     }
 
+    /// The same encoder and concept layers with a fresh phenotype layer for `phenotypes` terms:
+    /// a pretrained sequence -> concept model (`genepheno pretrain`) made ready for a label set.
+    pub fn with_phenotypes(mut self, phenotypes: usize, device: &Device) -> Self {
+        self.phenotype_layer = LinearConfig::new(self.concepts, padded(phenotypes)).init(device);
+        self.phenotypes = phenotypes;
+        self
+    }
+
     /// Storage type of the phenotype layer's weights (`QFloat` once quantized).
     pub fn phenotype_weight_dtype(&self) -> burn::tensor::DType {
         self.phenotype_layer.weight.val().dtype()
