@@ -62,13 +62,13 @@ impl Default for PretrainConfig {
     fn default() -> Self {
         Self {
             seed: 20261201,
-            epochs: 30,
-            per_epoch: 40_000,
+            epochs: 60,
+            per_epoch: 20_000,
             batch_size: 32,
             crop: 256,
             window: 512,
             learning_rate: 2e-3,
-            decay: 0.93,
+            decay: 0.96,
             weight_decay: 1e-4,
             channels: 64,
             hidden: 256,
