@@ -52,7 +52,7 @@ check() { # name, predict options..., -- , workflow config...
 
 check tsv -- format=tsv
 # In auto mode, JSONL: every human protein is a known gene, scored from its curated GO.
-check auto --mode auto --format jsonl -- format=jsonl "extra=--mode auto"
+check auto --mode auto --format jsonl --top 20 -- format=jsonl "extra=--mode auto --top 20"
 known=$(grep -c '"mode":"known-gene"' "$WORK/auto.single" || true)
 [ "$known" = 17283 ] || { echo "auto mode: $known of 17,283 human proteins were scored as known genes"; exit 1; }
 
@@ -61,4 +61,4 @@ known=$(grep -c '"mode":"known-gene"' "$WORK/auto.single" || true)
   --config input="$WORK/human.fasta.gz" shards=8 outdir="$WORK/slurm" genepheno="$BIN" >"$WORK/slurm.log" 2>&1 \
   || { tail -30 "$WORK/slurm.log"; exit 1; }
 grep -Eq '^predict +8$' "$WORK/slurm.log" || { echo "the SLURM dry run did not plan 8 predict jobs:"; cat "$WORK/slurm.log"; exit 1; }
-echo "slurm profile: dry run plans $(grep -E '^total +[0-9]+' "$WORK/slurm.log" | awk '{print $2}') jobs (8 predict)"
+echo "slurm profile: dry run plans $(grep -E "^total +[0-9]+" "$WORK/slurm.log" | head -1 | awk "{print \$2}") jobs (8 predict)"
