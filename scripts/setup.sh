@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need, from package registries only (crates.io,
-# npm, Debian). Safe to run again: each step is skipped when its tool is already at the pinned
+# npm, PyPI, Debian). Safe to run again: each step is skipped when its tool is already at the pinned
 # version. Needs: Debian with rustup, node and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +37,17 @@ npm_install() { # dir
 npm_install tools
 npm_install tests/e2e
 
+# Snakemake (the scale-out workflow, workflow/), pinned with every dependency, in its own venv
+# under the cache directory so that a fresh clone reuses it; the venv's name carries a hash of
+# the pins, so changing them installs a new one.
+if [ "$(cat "$SNAKEMAKE_VENV/.installed" 2>/dev/null)" != "$(sha256sum workflow/requirements.txt | cut -c1-64)" ]; then
+  step "snakemake (PyPI, workflow/requirements.txt) in $SNAKEMAKE_VENV"
+  rm -rf "$SNAKEMAKE_VENV"
+  python3 -m venv "$SNAKEMAKE_VENV"
+  "$SNAKEMAKE_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r workflow/requirements.txt
+  sha256sum workflow/requirements.txt | cut -c1-64 >"$SNAKEMAKE_VENV/.installed"
+fi
+
 missing=()
 for pkg in chromium chromium-driver; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -47,4 +58,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "setup: ready (trunk $(trunk --version | cut -d' ' -f2), wasm-bindgen $WASM_BINDGEN_VERSION, $(wasm-opt --version | cut -d' ' -f1-3), $(chromium --version))"
+echo "setup: ready (trunk $(trunk --version | cut -d' ' -f2), wasm-bindgen $WASM_BINDGEN_VERSION, $(wasm-opt --version | cut -d' ' -f1-3), $(chromium --version), snakemake $("$GENEPHENO_SNAKEMAKE" --version))"

@@ -9,6 +9,9 @@ source scripts/env.sh
 echo "== native tests"
 cargo test --workspace --exclude genepheno-web --release
 
+echo "== scale-out workflow (Snakemake, 8 shards of the human set = one genepheno predict run)"
+bash tests/workflow/run.sh
+
 echo "== release build of the app (trunk)"
 trunk build --release --dist target/e2e-dist
 

@@ -3,13 +3,14 @@
 // folder that was served, and the machine. Nothing here is a figure of its own: every number in
 // the document comes from those inputs, and each target's verdict is computed from them.
 //
-// node tests/bench/report.mjs --native N.json --browser B.json --dist DIR --out docs/BENCHMARKS.md
+// node tests/bench/report.mjs --native N.json --browser B.json --dist DIR [--memory M.json] --out docs/BENCHMARKS.md
 // Environment: BENCH_LOAD_START (the /proc/loadavg line when the run began), BENCH_STARTED.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { execSync } from "node:child_process";
+import { proteomeSection } from "./proteome.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const arg = (name, fallback) => {
@@ -196,6 +197,14 @@ for (const r of native.runs) {
 p();
 p(`Single protein, one per call: median ${fmt(native.single.median_ms, 1)} ms (p10 ${fmt(native.single.p10_ms, 1)}, p90 ${fmt(native.single.p90_ms, 1)}, max ${fmt(native.single.max_ms, 1)}) over ${native.single.calls} calls after ${native.single.warmup_calls} warm-up calls; median length ${fmt(native.single.median_length)} aa (the same proteins as the browser's single-protein runs).`);
 p();
+
+// ---- proteome scale (issue 14) ----
+{
+  const memoryPath = arg("memory");
+  const memory = memoryPath && fs.existsSync(memoryPath) ? JSON.parse(fs.readFileSync(memoryPath, "utf8")) : null;
+  for (const l of proteomeSection(native, memory, { when: `in this run (${browser.started} to ${browser.finished ?? "n/a"})`, loadStart })) p(l);
+  p();
+}
 
 // ---- browser ----
 p("## Browser (headless Chromium)");

@@ -13,7 +13,14 @@
 //!   against the reference set), so browser and native can be compared like for like.
 //! - single-protein latency: one protein per call, after warm-up calls; median and spread.
 //! - threads: burn flex is built without its `rayon` feature here (no thread pool); the number
-//!   of OS threads of this process is read from /proc after the runs, as a check.
+//!   of OS threads of this process is read from /proc after the runs, as a check. Scaling over
+//!   cores is measured as `genepheno predict` gets it: the same batches scored by 1, 2, ...
+//!   threads at once (`--thread-runs`), each thread taking the next batch.
+//! - work and peak: the model's multiply-adds per residue slot (encoder convolutions) and per
+//!   protein (plus the dense head), from the model's shape; the GFLOP/s each run achieved
+//!   (2 flops per multiply-add, over the forward time); and this CPU's peak from /proc/cpuinfo:
+//!   frequency x 8 f32 lanes (AVX2) x 2 flops per fused multiply-add x 2 FMA units per core
+//!   (assumed: every AVX2 core since Intel Haswell and AMD Zen 2 has two).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -57,6 +64,99 @@ pub struct BenchArgs {
     /// for runs of at most this many proteins (a second pass over the same batches).
     #[arg(long, default_value_t = 1000)]
     pub extras_up_to: usize,
+    /// Thread counts of the scaling runs (the same batches, scored by this many threads at once).
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub thread_runs: Vec<usize>,
+    /// Proteins of the scaling runs (from the offset).
+    #[arg(long, default_value_t = 4000)]
+    pub thread_proteins: usize,
+}
+
+/// Multiply-adds the model computes, from its shape (see the module docs).
+#[derive(Debug, Clone, Copy)]
+struct Work {
+    /// Encoder convolutions per residue slot (padding included: it is computed).
+    macs_per_slot: u64,
+    /// Look-up additions of the folded stem per slot (no multiplications).
+    stem_adds_per_slot: u64,
+    /// The dense head (hidden, concept and phenotype layers) per protein.
+    head_macs_per_protein: u64,
+}
+
+impl Work {
+    fn of(meta: &ModelMetadata) -> Self {
+        use genepheno::model::network::padded;
+        let c = &meta.config;
+        let e = &c.encoder;
+        let ch = e.channels as u64;
+        Work {
+            macs_per_slot: e.dilations.len() as u64 * ch * ch * e.kernel as u64,
+            stem_adds_per_slot: e.stem_kernel as u64 * ch,
+            head_macs_per_protein: 2 * ch * padded(c.hidden) as u64
+                + padded(c.hidden) as u64 * padded(c.concepts) as u64
+                + c.concepts as u64 * padded(c.phenotypes) as u64,
+        }
+    }
+
+    /// Multiply-adds of a run over `slots` padded residue slots and `proteins` proteins.
+    fn macs(&self, slots: usize, proteins: usize) -> f64 {
+        self.macs_per_slot as f64 * slots as f64 + self.head_macs_per_protein as f64 * proteins as f64
+    }
+}
+
+/// This CPU's f32 peak, from /proc/cpuinfo (see the module docs).
+fn cpu_peak() -> Value {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == name))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let flags = field("flags").unwrap_or_default();
+    let has = |f: &str| flags.split_whitespace().any(|x| x == f);
+    let (avx2, fma) = (has("avx2"), has("fma"));
+    let mhz: Option<f64> = field("cpu MHz").and_then(|v| v.parse().ok());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (lanes, fma_units) = if avx2 && fma { (8u32, 2u32) } else { (4, 1) };
+    let per_core = mhz.map(|m| m / 1e3 * f64::from(lanes) * 2.0 * f64::from(fma_units));
+    json!({
+        "model_name": field("model name"),
+        "mhz": mhz,
+        "cores": cores,
+        "avx2": avx2,
+        "fma": fma,
+        "f32_lanes": lanes,
+        "fma_units_per_core_assumed": fma_units,
+        "peak_gflops_per_core": per_core.map(|v| round(v, 1)),
+        "peak_gflops_machine": per_core.map(|v| round(v * cores as f64, 1)),
+    })
+}
+
+/// Scores the planned batches with `threads` threads at once (each takes the next batch, as
+/// `genepheno predict`'s workers do); returns the wall time in seconds.
+fn threaded_seconds(predictor: &Predictor, proteins: &[String], batches: &[Vec<usize>], threads: usize) -> anyhow::Result<f64> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<()> {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(batch) = batches.get(i) else { return Ok(()) };
+                        let slice: Vec<&[u8]> = batch.iter().map(|&i| proteins[i].as_bytes()).collect();
+                        std::hint::black_box(pollster::block_on(predictor.predict(&slice))?);
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().expect("a bench thread panicked")?;
+        }
+        Ok(())
+    })?;
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// One FASTA record per row of genes.tsv.gz, in file order, headed as the browser benchmark
@@ -148,6 +248,8 @@ fn timed_run(predictor: &Predictor, proteins: &[String], reference: Option<&Refe
     }
     let seconds = started.elapsed().as_secs_f64();
     let residues: usize = proteins.iter().map(String::len).sum();
+    let work = Work::of(predictor.metadata());
+    let forward_s = batch_ms.iter().sum::<f64>() / 1e3;
     let mut sorted = batch_ms.clone();
     sorted.sort_by(f64::total_cmp);
     let mut run = json!({
@@ -166,6 +268,11 @@ fn timed_run(predictor: &Predictor, proteins: &[String], reference: Option<&Refe
             "max": round(sorted.last().copied().unwrap_or(f64::NAN), 2),
         },
         "forward_ms_per_1000_residues": round(batch_ms.iter().sum::<f64>() / residues as f64 * 1e3, 2),
+        // 2 flops per multiply-add over the forward time: as computed (padding included) and
+        // as useful (real residues only).
+        "gflops_computed": round(2.0 * work.macs(padded, proteins.len()) / forward_s / 1e9, 2),
+        "gflops_useful": round(2.0 * work.macs(residues, proteins.len()) / forward_s / 1e9, 2),
+        "macs_per_protein": round(work.macs(padded, proteins.len()) / proteins.len().max(1) as f64, 0),
         // Per-batch forward times in input order, so that the browser's batch timeline can be
         // compared batch by batch.
         "batch_ms": batch_ms.iter().map(|v| round(*v, 2)).collect::<Vec<_>>(),
@@ -233,6 +340,34 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
 
+    // Scaling over threads: the same batches, scored by 1, 2, ... threads at once.
+    let (fasta, _) = human_fasta(&args.genes, args.offset, args.thread_proteins)?;
+    let proteins = proteins_of(&fasta);
+    let lengths: Vec<usize> = proteins.iter().map(String::len).collect();
+    let window = meta.config.window;
+    let batches = batching::plan_all(&lengths, window);
+    let slots: usize = batches.iter().map(|b| batching::padded_cost(&b.iter().map(|&i| lengths[i]).collect::<Vec<_>>(), window)).sum();
+    let work = Work::of(&meta);
+    let mut thread_runs = Vec::new();
+    for &threads in &args.thread_runs {
+        let seconds = threaded_seconds(&predictor, &proteins, &batches, threads.max(1))?;
+        let rate = proteins.len() as f64 / seconds;
+        eprintln!("bench: {} proteins with {threads} thread(s): {seconds:.2} s ({rate:.1} proteins/s)", proteins.len());
+        thread_runs.push(json!({
+            "threads": threads,
+            "proteins": proteins.len(),
+            "seconds": round(seconds, 3),
+            "proteins_per_s": round(rate, 2),
+            "gflops_computed": round(2.0 * work.macs(slots, proteins.len()) / seconds / 1e9, 2),
+        }));
+    }
+    let base = thread_runs.first().and_then(|r| r["proteins_per_s"].as_f64());
+    for run in &mut thread_runs {
+        if let (Some(base), Some(rate)) = (base, run["proteins_per_s"].as_f64()) {
+            run["speedup"] = json!(round(rate / base, 3));
+        }
+    }
+
     let out = json!({
         "bench": "native",
         "backend": "burn flex (CPU), native release build",
@@ -263,6 +398,17 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             "median_length": median_length,
         },
         "runs": runs,
+        "work": {
+            "macs_per_residue_slot": work.macs_per_slot,
+            "stem_lookup_adds_per_residue_slot": work.stem_adds_per_slot,
+            "head_macs_per_protein": work.head_macs_per_protein,
+            "padding_factor": round(slots as f64 / lengths.iter().sum::<usize>().max(1) as f64, 3),
+            "mean_residues": round(lengths.iter().sum::<usize>() as f64 / lengths.len().max(1) as f64, 1),
+            "macs_per_protein_mean": round(work.macs(slots, proteins.len()) / proteins.len().max(1) as f64, 0),
+        },
+        "cpu": cpu_peak(),
+        "thread_runs": thread_runs,
+        "load_average_after": std::fs::read_to_string("/proc/loadavg").ok().map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")),
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

@@ -40,7 +40,7 @@ enum Command {
     Export(export::ExportArgs),
     /// Evaluate the model, its ablations and the baselines; write docs/results.json and docs/RESULTS.md.
     Eval(evaluation::EvalArgs),
-    /// Score the proteins of a FASTA file with a shipped model (TSV on stdout).
+    /// Score the proteins of a FASTA file or stdin, streamed, on all cores (TSV or JSONL on stdout).
     Predict(predict::PredictArgs),
     /// Write the known-gene reference set (exact/near-exact lookup, curated GO and phenotypes) for a model.
     Reference(reference::ReferenceArgs),

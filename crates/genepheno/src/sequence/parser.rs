@@ -85,6 +85,14 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Numbers this input's records from `first` on instead of 1: a stream read in pieces
+    /// (`genepheno predict`) numbers every record as one whole input would, so messages and
+    /// generated names are the same however the input was cut.
+    pub fn numbered_from(mut self, first: usize) -> Self {
+        self.number = first.saturating_sub(1);
+        self
+    }
+
     /// Bytes read so far, for progress.
     pub fn bytes_read(&self) -> usize {
         self.total_bytes - self.reader.get_ref().len()
