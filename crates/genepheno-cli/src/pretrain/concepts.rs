@@ -10,9 +10,14 @@
 //! - *specific*: depth >= `min_depth` and carried by at most `max_share` of Swiss-Prot;
 //! - *not redundant*: a term is dropped when one of its children carries nearly all of its
 //!   proteins (`redundancy`): the child says the same, more precisely;
-//! - then by information content, IC = -log2(share of Swiss-Prot proteins carrying the term),
-//!   most specific first, with each GO namespace given a quota proportional to its candidates so
-//!   that functions, processes and locations all stay in.
+//! - *spread over specificity*: information content, IC = -log2(share of Swiss-Prot proteins
+//!   carrying the term), is cut into 1-bit bands, and the terms are taken round-robin over the
+//!   bands, within a band those most human training genes carry first. Taking the highest IC
+//!   first (tried first) filled all 800 slots with terms of 100-210 proteins (IC 11-12 bits,
+//!   e.g. "SAGA complex") and left out "heme binding" or "oxygen carrier activity": too rare to
+//!   learn well and too narrow to cover most proteins. Each GO namespace gets a quota
+//!   proportional to its candidates (largest remainder), so functions, processes and locations
+//!   all stay in.
 
 use super::set::{GoGraph, Protein};
 
@@ -29,7 +34,7 @@ pub struct ConceptRule {
 
 impl Default for ConceptRule {
     fn default() -> Self {
-        Self { min_depth: 2, min_proteins: 100, min_human: 10, max_share: 0.03, redundancy: 0.95, max_terms: 800 }
+        Self { min_depth: 2, min_proteins: 150, min_human: 10, max_share: 0.05, redundancy: 0.95, max_terms: 800 }
     }
 }
 
@@ -76,27 +81,52 @@ pub fn choose(graph: &GoGraph, set: &[Protein], human_train: &[Protein], rule: &
         candidate[p] = false;
     }
     let ic = |t: usize| -(sp[t] as f64 / total).log2();
-    let mut chosen = Vec::new();
     let namespaces = ["BP", "MF", "CC"];
     let pools: Vec<Vec<usize>> = namespaces
         .iter()
-        .map(|ns| {
-            let mut pool: Vec<usize> = (0..graph.len()).filter(|&t| candidate[t] && graph.namespaces[t] == *ns).collect();
-            // Most specific first; ties by GO order, so the choice is deterministic.
-            pool.sort_by(|&a, &b| ic(b).total_cmp(&ic(a)).then(a.cmp(&b)));
-            pool
-        })
+        .map(|ns| (0..graph.len()).filter(|&t| candidate[t] && graph.namespaces[t] == *ns).collect())
         .collect();
     let all: usize = pools.iter().map(Vec::len).sum();
-    for pool in &pools {
-        let quota = if all <= rule.max_terms { pool.len() } else { (pool.len() * rule.max_terms).div_ceil(all) };
-        chosen.extend(pool.iter().take(quota).copied());
+    let quotas = largest_remainder(&pools.iter().map(Vec::len).collect::<Vec<_>>(), rule.max_terms.min(all));
+    let mut chosen = Vec::new();
+    for (pool, quota) in pools.iter().zip(quotas) {
+        // Bands of 1 bit of IC, each ordered by human training genes (ties: GO order).
+        let mut bands: std::collections::BTreeMap<i64, Vec<usize>> = std::collections::BTreeMap::new();
+        for &t in pool {
+            bands.entry(ic(t).floor() as i64).or_default().push(t);
+        }
+        for band in bands.values_mut() {
+            band.sort_by(|&a, &b| human[b].cmp(&human[a]).then(a.cmp(&b)));
+            band.reverse(); // pop() takes from the end
+        }
+        let mut taken = 0;
+        while taken < quota {
+            for band in bands.values_mut() {
+                if taken < quota && let Some(t) = band.pop() {
+                    chosen.push(t);
+                    taken += 1;
+                }
+            }
+        }
     }
-    // Rounding up can overshoot by a term or two: drop the least specific.
-    chosen.sort_by(|&a, &b| ic(b).total_cmp(&ic(a)).then(a.cmp(&b)));
-    chosen.truncate(rule.max_terms);
     chosen.sort_unstable();
     chosen.into_iter().map(|t| Chosen { term: t as u32, proteins: sp[t], human: human[t], ic: ic(t) }).collect()
+}
+
+/// Splits `total` slots over groups in proportion to their sizes (largest-remainder method).
+fn largest_remainder(sizes: &[usize], total: usize) -> Vec<usize> {
+    let all: usize = sizes.iter().sum();
+    if all == 0 {
+        return vec![0; sizes.len()];
+    }
+    let mut quotas: Vec<usize> = sizes.iter().map(|&n| n * total / all).collect();
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse((sizes[i] * total) % all));
+    let left = total - quotas.iter().sum::<usize>();
+    for &i in order.iter().take(left) {
+        quotas[i] += 1;
+    }
+    quotas
 }
 
 #[cfg(test)]
@@ -135,13 +165,22 @@ mod tests {
         let chosen: Vec<u32> = choose(&g, &set, &human, &rule).iter().map(|c| c.term).collect();
         // root: depth 0; a2: 1 protein < 2; a: a1 carries 4/5 = 0.8 of it -> redundant.
         assert_eq!(chosen, vec![2, 4]);
-        // Without the redundancy rule a stays, and a cap of 2 keeps the most specific per quota:
-        // BP pool [a1 (IC 1.32), a (IC 1.0)], MF pool [b (IC 2.32)]; quotas ceil(2*2/3)=2, ceil(1*2/3)=1,
-        // then the least specific (a) goes.
+        // Without the redundancy rule a stays. A cap of 2 over pools BP {a, a1} and MF {b}:
+        // quotas 2*2/3 = 1 r1 and 2*1/3 = 0 r2 -> MF takes the remaining slot: BP 1, MF 1. a (IC
+        // log2(10/5) = 1) and a1 (IC log2(10/4) = 1.32) share the 1-bit band; both have 1 human
+        // gene, so GO order picks a.
         let loose = ConceptRule { redundancy: 1.1, max_terms: 2, ..rule };
-        let chosen: Vec<u32> = choose(&g, &set, &human, &loose).iter().map(|c| c.term).collect();
-        assert_eq!(chosen, vec![2, 4]);
-        let ic = choose(&g, &set, &human, &loose)[0].ic;
-        assert!((ic - (10f64 / 4.0).log2()).abs() < 1e-12);
+        let picked = choose(&g, &set, &human, &loose);
+        assert_eq!(picked.iter().map(|c| c.term).collect::<Vec<_>>(), vec![1, 4]);
+        assert!((picked[1].ic - (10f64 / 2.0).log2()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn quotas_follow_pool_sizes_and_sum_to_the_total() {
+        assert_eq!(largest_remainder(&[580, 127, 93], 800), vec![580, 127, 93]);
+        // 7 slots over 6 / 3 / 1: 4.2 / 2.1 / 0.7 -> floors 4, 2, 0 and the last slot to the
+        // largest remainder (0.7).
+        assert_eq!(largest_remainder(&[6, 3, 1], 7), vec![4, 2, 1]);
+        assert_eq!(largest_remainder(&[0, 0], 3), vec![0, 0]);
     }
 }
