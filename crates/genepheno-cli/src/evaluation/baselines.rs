@@ -1,6 +1,7 @@
 //! The baselines, fitted on the same training genes and scored on the same genes as the model.
 //!
-//! - label frequency: every gene gets each term's training frequency (the Fmax floor);
+//! - label frequency: every gene gets each term's training frequency (the Fmax floor), and each
+//!   GO concept's training frequency (the floor of the concept figures);
 //! - homology transfer: labels of the training proteins an mmseqs search finds, weighted by bit
 //!   score (w-BLAST style; mmseqs2 from Debian stands in for BLAST);
 //! - k-mer logistic regression: residue and dipeptide composition plus log length, one logistic
@@ -35,6 +36,18 @@ pub fn label_frequency(task: &Task, train: &[usize], genes: usize) -> Vec<f32> {
         }
     }
     freq.iter_mut().for_each(|f| *f /= train.len() as f32);
+    freq.repeat(genes)
+}
+
+/// Each concept's share of the training genes with curated GO, the same row for every gene: the
+/// concept layer's prior, what predicted concepts must beat.
+pub fn concept_frequency(task: &Task, columns: &super::ConceptColumns, train: &[usize], genes: usize) -> Vec<f32> {
+    let mut freq = vec![0f32; columns.len()];
+    let annotated: Vec<usize> = train.iter().copied().filter(|&g| task.has_go(g)).collect();
+    for &g in &annotated {
+        freq.iter_mut().zip(columns.row(&task.data.genes[g].go_closed)).for_each(|(f, v)| *f += v);
+    }
+    freq.iter_mut().for_each(|f| *f /= annotated.len().max(1) as f32);
     freq.repeat(genes)
 }
 
