@@ -3,6 +3,7 @@
 //! is restored once they are read and the model is loaded. A damaged link gives a message, never
 //! a blank page.
 
+use genepheno::calibration::Order;
 use genepheno::protocol::ConceptSource;
 use genepheno::share::SharedSession;
 use leptos::prelude::*;
@@ -41,8 +42,15 @@ pub fn restore(inputs: Inputs, predictions: Predictions, view: View, notice: RwS
         view.filter.set(session.view.filter.clone());
         view.system.set(session.view.system.clone());
         view.grouped.set(session.view.grouped);
-        view.specific_only.set(session.view.specific_only);
-        view.source.set(if session.view.curated_go { ConceptSource::CuratedGo } else { ConceptSource::Sequence });
+        view.specific_only.set(Some(session.view.specific_only));
+        view.order.set(Some(if session.view.lift_order { Order::Lift } else { Order::Score }));
+        view.source.set(if session.view.curated_go {
+            Some(ConceptSource::CuratedGo)
+        } else if session.view.sequence_mode {
+            Some(ConceptSource::Sequence)
+        } else {
+            None
+        });
     });
     // Record and phenotype, once both the records and the model are there.
     Effect::new(move |_| {

@@ -51,8 +51,10 @@ fn bar_chart(bars: &[Bar], signed: bool, title_id: String, title: String, value_
             let length = (bar.value.abs() / scale * span).max(1.0);
             let x = if bar.value < 0.0 { zero - length } else { zero };
             let class = if bar.value < 0.0 { "neg" } else { "pos" };
-            let text_x = if bar.value < 0.0 { zero - length - 4.0 } else { zero + length + 4.0 };
-            let anchor = if bar.value < 0.0 { "end" } else { "start" };
+            // A negative bar's value goes right of the zero line (that side of its row is empty),
+            // so a long bar never pushes it over the concept's name.
+            let text_x = zero + if bar.value < 0.0 { 4.0 } else { length + 4.0 };
+            let anchor = "start";
             view! {
                 <g>
                     <title>{format!("{} ({}): {} {:+.3}", bar.term.name, bar.term.id, value_label, bar.value)}</title>
@@ -108,7 +110,7 @@ fn chart_table(bars: &[Bar], value_label: &'static str) -> AnyView {
 pub fn Explanation(predictions: Predictions, view: View) -> impl IntoView {
     let explained = move || {
         let e = predictions.explained.get()?;
-        (Some(e.key) == view.record.get() && Some(e.phenotype) == view.phenotype.get() && e.source == view.source.get())
+        (Some(e.key) == view.record.get() && Some(e.phenotype) == view.phenotype.get() && e.source == view.current_source(predictions))
             .then_some(e)
     };
     view! {
@@ -157,7 +159,7 @@ pub fn Explanation(predictions: Predictions, view: View) -> impl IntoView {
 pub fn ConceptChart(predictions: Predictions, view: View) -> impl IntoView {
     view! {
         {move || {
-            let detail = predictions.detail.get().filter(|d| Some(d.key) == view.record.get() && d.source == view.source.get())?;
+            let detail = predictions.detail.get().filter(|d| Some(d.key) == view.record.get() && d.source == view.current_source(predictions))?;
             let model = predictions.model.get()?;
             let mut order: Vec<usize> = (0..detail.concepts.len()).collect();
             order.sort_by(|&a, &b| detail.concepts[b].total_cmp(&detail.concepts[a]));

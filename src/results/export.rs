@@ -1,8 +1,9 @@
 //! Exports (TSV and JSON, of this view or of every record) and sharing (a link, or a session
 //! file when the inputs are too large for one).
 
-use genepheno::protocol::ConceptSource;
-use genepheno::results::{Export, ExportPhenotype, ExportRecord, ranked};
+use genepheno::calibration::Applicability;
+use genepheno::protocol::{ConceptSource, Scored};
+use genepheno::results::{Export, ExportPhenotype, ExportRecord, known_and_new, ranked, term_lift};
 use genepheno::share::{MAX_LINK_CHARS, SharedSession};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -40,17 +41,17 @@ fn build(scope: Scope, inputs: Inputs, predictions: Predictions, view: View) -> 
     let records = match scope {
         Scope::View => {
             let key = view.record.get_untracked()?;
-            let source = view.source.get_untracked();
+            let source = untrack(|| view.current_source(predictions));
             let detail = predictions.detail.get_untracked().filter(|d| d.key == key && d.source == source);
-            let scored = predictions.scores.with_untracked(|s| s.get(&key).cloned());
-            let scores: Vec<(u32, f32)> = match &detail {
-                Some(d) => d.phenotypes.iter().enumerate().map(|(i, s)| (i as u32, *s)).collect(),
-                None => scored.as_ref()?.top.clone(),
+            let scored = predictions.scores.with_untracked(|s| s.get(&key).cloned())?;
+            let (scores, curated): (Vec<(u32, f32)>, Vec<u32>) = match &detail {
+                Some(d) => (d.phenotypes.iter().enumerate().map(|(i, s)| (i as u32, *s)).collect(), d.curated.clone()),
+                None if scored.source == source => (scored.top.clone(), scored.curated.clone()),
+                None => return None,
             };
             let id = inputs.records.with_untracked(|r| r.get(key as usize).map(|r| r.id.clone()))?;
-            // Curated marks only from this record's own detail, never from another selection's.
-            let curated = detail.as_ref().map(|d| d.curated.clone()).unwrap_or_default();
-            vec![record(&id, scored.and_then(|s| s.known.clone()).map(|k| known_label(&k)), source, &scores, &model, &options, &curated)]
+            let band = untrack(|| super::applicability(&scored, source, predictions));
+            vec![record(&id, &scored, source, band, &scores, &curated, &model, &options)]
         }
         Scope::All => {
             let mut keys: Vec<u32> = predictions.scores.with_untracked(|s| s.keys().copied().collect());
@@ -59,48 +60,59 @@ fn build(scope: Scope, inputs: Inputs, predictions: Predictions, view: View) -> 
                 .filter_map(|key| {
                     let scored = predictions.scores.with_untracked(|s| s.get(&key).cloned())?;
                     let id = inputs.records.with_untracked(|r| r.get(key as usize).map(|r| r.id.clone()))?;
-                    let known = scored.known.as_ref().map(known_label);
-                    Some(record(&id, known, ConceptSource::Sequence, &scored.top, &model, &options, &[]))
+                    let band = untrack(|| super::applicability(&scored, scored.source, predictions));
+                    Some(record(&id, &scored, scored.source, band, &scored.top, &scored.curated, &model, &options))
                 })
                 .collect()
         }
     };
     let scope = match scope {
         Scope::View => "this view (the selected record's list with its filters, every row)",
-        Scope::All => "all records (every scored record's phenotypes at or above the threshold, with the filters; concepts predicted from the sequence)",
+        Scope::All => "all records (every scored record's phenotypes at or above the threshold, with the filters; a recognised known gene in known-gene mode: its curated phenotypes, then the new ones)",
     };
     Some(Export::new(scope, &model, &options, records))
 }
 
+/// One record's rows: for a known gene in known-gene mode its curated phenotypes (group `known`,
+/// any score) and then the called ones not yet annotated (group `new`); else the called terms.
+#[allow(clippy::too_many_arguments)]
 fn record(
     id: &str,
-    known: Option<String>,
+    scored: &Scored,
     source: ConceptSource,
+    band: Option<Applicability>,
     scores: &[(u32, f32)],
+    curated: &[u32],
     model: &genepheno::protocol::ModelSummary,
     options: &genepheno::results::ListOptions,
-    curated: &[u32],
 ) -> ExportRecord {
+    let row = |(i, score): (u32, f32), group: &str| {
+        let term = &model.phenotypes[i as usize];
+        ExportPhenotype {
+            id: term.id.clone(),
+            name: term.name.clone(),
+            system: term.group.clone(),
+            score,
+            lift: term_lift(term, score),
+            curated: curated.contains(&i),
+            group: group.to_string(),
+        }
+    };
+    let phenotypes = if source == ConceptSource::CuratedGo {
+        let groups = known_and_new(scores, &model.phenotypes, curated, options);
+        groups.known.into_iter().map(|p| row(p, "known")).chain(groups.new.into_iter().map(|p| row(p, "new"))).collect()
+    } else {
+        ranked(scores, &model.phenotypes, options).into_iter().map(|p| row(p, "predicted")).collect()
+    };
     ExportRecord {
         record_id: id.to_string(),
-        known_gene: known,
+        known_gene: scored.known.as_ref().map(known_label),
         concepts_from: match source {
             ConceptSource::Sequence => "sequence".into(),
             ConceptSource::CuratedGo => "curated GO".into(),
         },
-        phenotypes: ranked(scores, &model.phenotypes, options)
-            .into_iter()
-            .map(|(i, score)| {
-                let term = &model.phenotypes[i as usize];
-                ExportPhenotype {
-                    id: term.id.clone(),
-                    name: term.name.clone(),
-                    system: term.group.clone(),
-                    score,
-                    curated: curated.contains(&i),
-                }
-            })
-            .collect(),
+        applicability: band.map(|b| b.code().to_string()),
+        phenotypes,
     }
 }
 

@@ -7,7 +7,8 @@ mod model_bar;
 mod ranking;
 mod summary;
 
-use genepheno::protocol::ConceptSource;
+use genepheno::calibration::{Applicability, Order, RankingRule};
+use genepheno::protocol::{ConceptSource, Scored};
 use genepheno::results::ListOptions;
 use genepheno::share::ViewState;
 use leptos::prelude::*;
@@ -29,9 +30,16 @@ pub struct View {
     pub filter: RwSignal<String>,
     pub system: RwSignal<Option<String>>,
     pub grouped: RwSignal<bool>,
-    pub specific_only: RwSignal<bool>,
-    pub source: RwSignal<ConceptSource>,
+    /// `None`: the ranking rule chosen on the validation split (see [`View::rule`]).
+    pub specific_only: RwSignal<Option<bool>>,
+    pub order: RwSignal<Option<Order>>,
+    /// `None`: automatic, known-gene mode for a recognised gene and sequence mode otherwise.
+    pub source: RwSignal<Option<ConceptSource>>,
 }
+
+/// The rule used when a model has no calibration file (most specific terms by lift: with no
+/// priors, lift orders like the score).
+const FALLBACK_RULE: RankingRule = RankingRule { order: Order::Lift, specific_only: true };
 
 impl View {
     pub fn new() -> Self {
@@ -42,9 +50,42 @@ impl View {
             filter: RwSignal::new(String::new()),
             system: RwSignal::new(None),
             grouped: RwSignal::new(false),
-            specific_only: RwSignal::new(false),
-            source: RwSignal::new(ConceptSource::Sequence),
+            specific_only: RwSignal::new(None),
+            order: RwSignal::new(None),
+            source: RwSignal::new(None),
         }
+    }
+
+    /// The model's measured default ranking rule.
+    pub fn default_rule(predictions: Predictions) -> RankingRule {
+        predictions.model.with(|m| m.as_ref().and_then(|m| m.calibration.as_ref().map(|c| c.ranking.chosen))).unwrap_or(FALLBACK_RULE)
+    }
+
+    /// The ranking rule in force: the user's choices over the measured default.
+    pub fn rule(&self, predictions: Predictions) -> RankingRule {
+        let default = Self::default_rule(predictions);
+        RankingRule {
+            order: self.order.get().unwrap_or(default.order),
+            specific_only: self.specific_only.get().unwrap_or(default.specific_only),
+        }
+    }
+
+    /// Which concepts feed the phenotype layer for a record: the user's choice where it applies,
+    /// else known-gene mode for a recognised gene.
+    pub fn source_for(&self, scored: Option<&Scored>) -> ConceptSource {
+        let known = scored.is_some_and(|s| s.known.is_some());
+        match self.source.get() {
+            Some(ConceptSource::CuratedGo) if known => ConceptSource::CuratedGo,
+            Some(ConceptSource::Sequence) => ConceptSource::Sequence,
+            _ if known => ConceptSource::CuratedGo,
+            _ => ConceptSource::Sequence,
+        }
+    }
+
+    /// [`Self::source_for`] the selected record.
+    pub fn current_source(&self, predictions: Predictions) -> ConceptSource {
+        let key = self.record.get();
+        predictions.scores.with(|s| self.source_for(key.and_then(|k| s.get(&k)).map(|s| s.as_ref())))
     }
 
     /// The threshold in force: the user's, or the model's default.
@@ -60,7 +101,8 @@ impl View {
             threshold: self.threshold_in_force(predictions),
             filter: self.filter.get(),
             system: self.system.get(),
-            specific_only: self.specific_only.get(),
+            specific_only: self.rule(predictions).specific_only,
+            order: self.rule(predictions).order,
         }
     }
 
@@ -81,8 +123,10 @@ impl View {
             filter: self.filter.get_untracked(),
             system: self.system.get_untracked(),
             grouped: self.grouped.get_untracked(),
-            specific_only: self.specific_only.get_untracked(),
-            curated_go: self.source.get_untracked() == ConceptSource::CuratedGo,
+            specific_only: untrack(|| self.rule(predictions).specific_only),
+            lift_order: untrack(|| self.rule(predictions).order) == Order::Lift,
+            curated_go: self.source.get_untracked() == Some(ConceptSource::CuratedGo),
+            sequence_mode: self.source.get_untracked() == Some(ConceptSource::Sequence),
         }
     }
 }
@@ -105,10 +149,13 @@ pub fn wire(inputs: Inputs, predictions: Predictions, view: View) {
             view.phenotype.set(None);
         }
     });
-    // Detail of the selected record, for the chosen concept source.
+    // The selected record's concept source changes only with the selection, the user's choice,
+    // or its first batch answer (a memo, so later batches do not ask again).
+    let source = Memo::new(move |_| view.current_source(predictions));
+    // Detail of the selected record, for its concept source.
     Effect::new(move |_| {
         let ready = predictions.status.get() == Status::Ready && predictions.model.with(Option::is_some);
-        let (Some(key), source) = (view.record.get(), view.source.get()) else { return };
+        let (Some(key), source) = (view.record.get(), source.get()) else { return };
         if !ready {
             return;
         }
@@ -120,7 +167,7 @@ pub fn wire(inputs: Inputs, predictions: Predictions, view: View) {
     // Explanation of the selected phenotype.
     Effect::new(move |_| {
         let ready = predictions.status.get() == Status::Ready && predictions.model.with(Option::is_some);
-        let (Some(key), Some(phenotype), source) = (view.record.get(), view.phenotype.get(), view.source.get()) else {
+        let (Some(key), Some(phenotype), source) = (view.record.get(), view.phenotype.get(), source.get()) else {
             predictions.explained.set(None);
             return;
         };
@@ -145,6 +192,24 @@ pub fn ResultsPanel(inputs: Inputs, predictions: Predictions, view: View) -> imp
             </section>
         </Show>
     }
+}
+
+/// The applicability band of a scored record in the given mode, when the model is calibrated.
+pub fn applicability(scored: &Scored, source: ConceptSource, predictions: Predictions) -> Option<Applicability> {
+    if source == ConceptSource::CuratedGo {
+        return Some(Applicability::KnownGene);
+    }
+    predictions.model.with(|m| m.as_ref()?.calibration.as_ref().map(|c| c.applicability.classify(&scored.signals)))
+}
+
+/// The badge of an applicability band.
+pub fn applicability_badge(band: Applicability) -> impl IntoView {
+    let class = match band {
+        Applicability::KnownGene | Applicability::Typical => "badge trust ok",
+        Applicability::Unusual => "badge trust unusual",
+        Applicability::Far => "badge trust far",
+    };
+    view! { <span class=class data-testid="applicability" data-band=band.code()>{band.words()}</span> }
 }
 
 /// Whether a phenotype set has a shipped model (share links name one).

@@ -5,11 +5,12 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use genepheno::calibration::{Order, RankingRule};
 use genepheno::protocol::{ConceptSource, Detail, ModelSummary};
-use genepheno::results::{ranked, system_name, systems_in, term_url};
+use genepheno::results::{known_and_new, ranked, system_name, systems_in, term_lift, term_url};
 use leptos::prelude::*;
 
-use super::View;
+use super::{View, applicability, applicability_badge};
 use super::charts::{ConceptChart, Explanation};
 use super::summary::known_label;
 use crate::format::{group, score};
@@ -19,19 +20,42 @@ use crate::predict::Predictions;
 /// Rows drawn at first; more on request (a low threshold can call thousands of terms).
 const FIRST_ROWS: usize = 150;
 
-/// The selected record's scores: the full detail when it has arrived, else the batch's top list.
-fn current_scores(predictions: Predictions, view: View) -> Option<(Vec<(u32, f32)>, Option<Arc<Detail>>)> {
+/// The selected record's scores and curated terms: the full detail when it has arrived, else the
+/// batch's top list when it was made in the same mode.
+fn current_scores(predictions: Predictions, view: View) -> Option<(Vec<(u32, f32)>, Vec<u32>, Option<Arc<Detail>>)> {
     let key = view.record.get()?;
-    let source = view.source.get();
+    let source = view.current_source(predictions);
     let detail = predictions.detail.get().filter(|d| d.key == key && d.source == source);
     if let Some(detail) = detail {
         let all = detail.phenotypes.iter().enumerate().map(|(i, s)| (i as u32, *s)).collect();
-        return Some((all, Some(detail)));
+        let curated = detail.curated.clone();
+        return Some((all, curated, Some(detail)));
     }
-    if source != ConceptSource::Sequence {
-        return None;
-    }
-    predictions.scores.with(|s| s.get(&key).map(|s| (s.top.clone(), None)))
+    predictions.scores.with(|s| s.get(&key).filter(|s| s.source == source).map(|s| (s.top.clone(), s.curated.clone(), None)))
+}
+
+/// The one line that says how the list is ordered, with the validation figures behind the
+/// default.
+fn rule_statement(model: &ModelSummary, rule: RankingRule) -> String {
+    let how = match (rule.order, rule.specific_only) {
+        (Order::Lift, true) => "Most specific called terms first, ordered by how far the score rises above the term’s training frequency (lift, log-odds)",
+        (Order::Lift, false) => "All called terms, ordered by how far the score rises above the term’s training frequency (lift, log-odds)",
+        (Order::Score, true) => "Most specific called terms, ordered by score",
+        (Order::Score, false) => "All called terms, ordered by score (general ancestors first)",
+    };
+    let measured = model.calibration.as_ref().and_then(|c| {
+        let chosen = c.ranking.rules.iter().find(|f| f.rule == c.ranking.chosen)?;
+        let by_score = c.ranking.rules.iter().find(|f| f.rule == RankingRule { order: Order::Score, specific_only: false })?;
+        Some(format!(
+            "; the default because, on {} validation genes, its top 10 beat the terms’ training frequency by {:.0} points of precision against curated terms ({:.0} for all terms by score, whose top 10 are {:.0}% curated but mostly terms true of most genes)",
+            c.validation_genes,
+            chosen.precision_over_prior_at_10 * 100.0,
+            by_score.precision_over_prior_at_10 * 100.0,
+            by_score.precision_at_10 * 100.0
+        ))
+    });
+    let is_default = model.calibration.as_ref().is_some_and(|c| c.ranking.chosen == rule);
+    format!("{how}{}.", if is_default { measured.unwrap_or_default() } else { String::new() })
 }
 
 #[component]
@@ -53,13 +77,19 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
         systems.sort();
         systems
     });
-    let list = Memo::new(move |_| {
-        let (scores, _) = current_scores(predictions, view)?;
+    // A recognised gene in known-gene mode: (curated, new); any other record: (list, none).
+    let lists = Memo::new(move |_| {
+        let (scores, curated, _) = current_scores(predictions, view)?;
         let model = predictions.model.get()?;
-        Some(ranked(&scores, &model.phenotypes, &view.options(predictions)))
+        let options = view.options(predictions);
+        if view.current_source(predictions) == ConceptSource::CuratedGo {
+            let groups = known_and_new(&scores, &model.phenotypes, &curated, &options);
+            Some((groups.new, Some(groups.known), curated.into_iter().collect::<HashSet<u32>>()))
+        } else {
+            Some((ranked(&scores, &model.phenotypes, &options), None, curated.into_iter().collect()))
+        }
     });
-    let detail = move || predictions.detail.get().filter(|d| Some(d.key) == view.record.get());
-    let curated = Memo::new(move |_| detail().map(|d| d.curated.iter().copied().collect::<HashSet<u32>>()).unwrap_or_default());
+    let scored = move || view.record.get().and_then(|k| predictions.scores.with(|s| s.get(&k).cloned()));
 
     view! {
         {move || record().map(|r| view! {
@@ -69,6 +99,24 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
                     <span class="record-description">{r.description.clone()}</span>
                 </h2>
                 <p class="record-facts">{format!("{} residues · {}", group(r.protein_length()), r.kind.label())}</p>
+                {move || scored().map(|s| {
+                    let band = applicability(&s, view.current_source(predictions), predictions);
+                    let nearest = match &s.signals.nearest_training {
+                        Some(n) => format!(
+                            "Nearest protein the model learned from: {} ({:.0}% shared 5-mers{}).",
+                            n.symbol,
+                            n.jaccard * 100.0,
+                            n.identity.map(|i| format!(", ≈{i:.0}% identity")).unwrap_or_default()
+                        ),
+                        None => "No protein the model learned from shares enough 5-mers with this one to be found.".to_string(),
+                    };
+                    view! {
+                        <p class="applicability-line" data-testid="record-applicability">
+                            {band.map(applicability_badge)}
+                            <span class="hint">{format!(" {nearest} Concept confidence {:.2}.", s.signals.concept_confidence)}</span>
+                        </p>
+                    }
+                })}
                 <KnownGenePanel predictions=predictions view=view />
                 <div class="list-controls results-controls">
                     <label class="threshold">
@@ -112,28 +160,56 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
                         " group by system"
                     </label>
                     <label class="check">
-                        <input type="checkbox" data-testid="specific-only" prop:checked=move || view.specific_only.get()
-                            on:change=move |ev| view.specific_only.set(event_target_checked(&ev)) />
-                        " most specific only"
+                        <input type="checkbox" data-testid="specific-only" prop:checked=move || view.rule(predictions).specific_only
+                            on:change=move |ev| view.specific_only.set(Some(event_target_checked(&ev))) />
+                        " most specific only (untick to show all)"
+                    </label>
+                    <label>
+                        "Order "
+                        <select data-testid="order"
+                            prop:value=move || match view.rule(predictions).order { Order::Lift => "lift", Order::Score => "score" }
+                            on:change=move |ev| view.order.set(Some(if event_target_value(&ev) == "score" { Order::Score } else { Order::Lift }))>
+                            <option value="lift">"what the gene adds (lift)"</option>
+                            <option value="score">"score"</option>
+                        </select>
                     </label>
                 </div>
+                <p class="hint rule-statement" data-testid="rule-statement">
+                    {move || model().map(|m| rule_statement(&m, view.rule(predictions)))}
+                </p>
                 <div class="record-body">
                     <div class="ranking">
                         {move || {
-                            let Some(list) = list.get() else {
+                            let Some((list, known, curated)) = lists.get() else {
                                 return view! { <p class="hint">"Scoring…"</p> }.into_any();
                             };
                             let Some(model) = model() else { return ().into_any() };
+                            let threshold = view.threshold_in_force(predictions);
                             let total = list.len();
                             let shown: Vec<(u32, f32)> = list.iter().take(limit.get()).copied().collect();
-                            let curated = curated.get();
+                            let heading = match &known {
+                                Some(_) => format!("New: predicted at or above {threshold:.2}, not yet annotated ({})", group(total)),
+                                None => format!("{} phenotype{} at or above {threshold:.2}", group(total), if total == 1 { "" } else { "s" }),
+                            };
+                            let known_group = known.map(|known| {
+                                let symbol = scored().and_then(|s| s.known.clone()).map(|k| k.symbol).unwrap_or_default();
+                                let n = known.len();
+                                let rows: Vec<(usize, u32, f32)> = known.iter().take(limit.get()).enumerate().map(|(rank, (i, s))| (rank + 1, *i, *s)).collect();
+                                view! {
+                                    <section class="phenotype-group known" data-testid="known-group" data-count=n.to_string()>
+                                        <h3>{format!("Already known: curated phenotypes of {symbol} ({})", group(n))}</h3>
+                                        <p class="hint">"Annotated for this gene in the phenotype set; the score is what the model gives from the gene’s curated GO."</p>
+                                        {(n > 0).then(|| view! { <PhenotypeTable rows=rows model=model.clone() curated=curated.clone() view=view /> })}
+                                    </section>
+                                }
+                            });
                             let table = if view.grouped.get() {
                                 systems_in(&shown, &model.phenotypes).into_iter().map(|system| {
                                     let rows: Vec<(usize, u32, f32)> = shown.iter().enumerate()
                                         .filter(|(_, (i, _))| system_name(&model.phenotypes[*i as usize]) == system)
                                         .map(|(rank, (i, s))| (rank + 1, *i, *s)).collect();
                                     view! {
-                                        <h3 class="system-heading">{format!("{system} ({})", rows.len())}</h3>
+                                        <h4 class="system-heading">{format!("{system} ({})", rows.len())}</h4>
                                         <PhenotypeTable rows=rows model=model.clone() curated=curated.clone() view=view />
                                     }
                                 }).collect_view().into_any()
@@ -141,16 +217,18 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
                                 let rows = shown.iter().enumerate().map(|(rank, (i, s))| (rank + 1, *i, *s)).collect();
                                 view! { <PhenotypeTable rows=rows model=model.clone() curated=curated.clone() view=view /> }.into_any()
                             };
+                            let new_label = if known_group.is_some() { "new-group" } else { "predicted-group" };
                             view! {
-                                <p class="list-count" data-testid="phenotype-count" data-count=total.to_string()>
-                                    {format!("{} phenotype{} at or above {:.2}", group(total), if total == 1 { "" } else { "s" }, view.threshold_in_force(predictions))}
-                                </p>
-                                {table}
-                                {(total > shown.len()).then(|| view! {
-                                    <button class="secondary" data-testid="show-more" on:click=move |_| limit.update(|l| *l += 300)>
-                                        {format!("Show more ({} not shown)", group(total - shown.len()))}
-                                    </button>
-                                })}
+                                {known_group}
+                                <section class="phenotype-group" data-testid=new_label>
+                                    <h3 class="list-count" data-testid="phenotype-count" data-count=total.to_string()>{heading}</h3>
+                                    {table}
+                                    {(total > shown.len()).then(|| view! {
+                                        <button class="secondary" data-testid="show-more" on:click=move |_| limit.update(|l| *l += 300)>
+                                            {format!("Show more ({} not shown)", group(total - shown.len()))}
+                                        </button>
+                                    })}
+                                </section>
                             }.into_any()
                         }}
                     </div>
@@ -173,6 +251,7 @@ fn PhenotypeTable(rows: Vec<(usize, u32, f32)>, model: Arc<ModelSummary>, curate
                 <th scope="col">"Phenotype"</th>
                 <th scope="col">"ID"</th>
                 <th scope="col">"System"</th>
+                <th scope="col" class="num" title="Odds of this score over the odds of the term’s training frequency">"Lift"</th>
                 <th scope="col" class="num">"Score"</th>
             </tr></thead>
             <tbody>
@@ -196,6 +275,7 @@ fn PhenotypeTable(rows: Vec<(usize, u32, f32)>, model: Arc<ModelSummary>, curate
                                 None => view! { <span>{term.id.clone()}</span> }.into_any(),
                             }}</td>
                             <td class="system">{term.group.clone().unwrap_or_default()}</td>
+                            <td class="num lift">{term_lift(&term, s).map(odds_ratio).unwrap_or_default()}</td>
                             <td class="num score">
                                 <span class="value">{score(s)}</span>
                                 <meter min="0" max="1" value=s.to_string() aria-hidden="true"></meter>
@@ -206,6 +286,12 @@ fn PhenotypeTable(rows: Vec<(usize, u32, f32)>, model: Arc<ModelSummary>, curate
             </tbody>
         </table>
     }
+}
+
+/// A log-odds lift as the odds ratio it stands for, e.g. `×12` or `×0.5`.
+fn odds_ratio(lift: f32) -> String {
+    let ratio = lift.exp();
+    if ratio >= 10.0 { format!("×{ratio:.0}") } else { format!("×{ratio:.1}") }
 }
 
 /// The known gene behind a sequence (with the concept-source switch), or the most similar ones.
@@ -235,18 +321,18 @@ fn KnownGenePanel(predictions: Predictions, view: View) -> impl IntoView {
                         })}
                         {move || detail().map(|d| {
                             let n = d.curated.len();
-                            view! { <p class="hint" data-testid="curated-count">{format!("{} curated phenotype{} in this set (marked “curated” below).", group(n), if n == 1 { "" } else { "s" })}</p> }
+                            view! { <p class="hint" data-testid="curated-count">{format!("{} curated phenotype{} in this set (marked “curated” in the lists).", group(n), if n == 1 { "" } else { "s" })}</p> }
                         })}
                         <fieldset class="source">
                             <legend>"GO concepts fed to the phenotype layer"</legend>
-                            <label><input type="radio" name="source" data-testid="source-sequence"
-                                prop:checked=move || view.source.get() == ConceptSource::Sequence
-                                on:change=move |_| view.source.set(ConceptSource::Sequence) />
-                                " predicted from the sequence"</label>
                             <label><input type="radio" name="source" data-testid="source-curated"
-                                prop:checked=move || view.source.get() == ConceptSource::CuratedGo
-                                on:change=move |_| view.source.set(ConceptSource::CuratedGo) />
-                                {format!(" curated GO annotations of {symbol} (known-gene mode)")}</label>
+                                prop:checked=move || view.current_source(predictions) == ConceptSource::CuratedGo
+                                on:change=move |_| view.source.set(Some(ConceptSource::CuratedGo)) />
+                                {format!(" curated GO annotations of {symbol} (known-gene mode, the default for a known gene)")}</label>
+                            <label><input type="radio" name="source" data-testid="source-sequence"
+                                prop:checked=move || view.current_source(predictions) == ConceptSource::Sequence
+                                on:change=move |_| view.source.set(Some(ConceptSource::Sequence)) />
+                                " predicted from the sequence (sequence mode)"</label>
                         </fieldset>
                     </div>
                 }.into_any()

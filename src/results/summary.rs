@@ -1,16 +1,19 @@
 //! Every scored record at a glance: its known gene (if recognised), how many phenotypes reach
 //! the threshold, and its most specific predicted phenotypes. A row selects the record.
 
-use genepheno::protocol::KnownGene;
-use genepheno::results::{ListOptions, ranked};
+use genepheno::protocol::{ConceptSource, KnownGene};
+use genepheno::results::{known_and_new, ranked};
 use leptos::prelude::*;
 
-use super::View;
+use super::{View, applicability, applicability_badge};
 use crate::format::{group, score};
 use crate::input::Inputs;
 use crate::predict::Predictions;
 
 const PAGE_ROWS: usize = 25;
+
+// In the view below, a comparison inside an attribute is wrapped in braces: a bare `>=` there
+// ends the tag early and prints the rest as text.
 
 /// How a recognised gene is named in lists.
 pub fn known_label(known: &KnownGene) -> String {
@@ -34,7 +37,6 @@ pub fn SummaryTable(inputs: Inputs, predictions: Predictions, view: View) -> imp
     let pages = move || keys.with(|k| k.len().div_ceil(PAGE_ROWS).max(1));
     let rows = move || {
         let options = view.options(predictions);
-        let specific = ListOptions { specific_only: true, ..options.clone() };
         let model = predictions.model.get()?;
         let start = page.get() * PAGE_ROWS;
         let page_keys: Vec<u32> = keys.with(|k| k.iter().skip(start).take(PAGE_ROWS).copied().collect());
@@ -44,13 +46,22 @@ pub fn SummaryTable(inputs: Inputs, predictions: Predictions, view: View) -> imp
                 .filter_map(|key| {
                     let scored = predictions.scores.with(|s| s.get(&key).cloned())?;
                     let id = inputs.records.with(|r| r.get(key as usize).map(|r| r.id.clone()))?;
-                    let called = ranked(&scored.top, &model.phenotypes, &options).len();
-                    let top: Vec<String> = ranked(&scored.top, &model.phenotypes, &specific)
-                        .into_iter()
-                        .take(3)
-                        .map(|(i, s)| format!("{} {}", model.phenotypes[i as usize].name, score(s)))
-                        .collect();
-                    Some((key, id, scored.known.as_ref().map(known_label), called, top))
+                    let name = |list: Vec<(u32, f32)>| -> Vec<String> {
+                        list.into_iter().take(3).map(|(i, s)| format!("{} {}", model.phenotypes[i as usize].name, score(s))).collect()
+                    };
+                    // The summary shows each record in its batch mode: known-gene mode for a
+                    // recognised gene (known and new apart), sequence mode otherwise.
+                    let (called, known_count, top) = if scored.source == ConceptSource::CuratedGo {
+                        let groups = known_and_new(&scored.top, &model.phenotypes, &scored.curated, &options);
+                        let all = genepheno::results::ListOptions { specific_only: false, ..options.clone() };
+                        let known_count = known_and_new(&scored.top, &model.phenotypes, &scored.curated, &all).known.len();
+                        (groups.new.len(), Some(known_count), name(groups.new))
+                    } else {
+                        let list = ranked(&scored.top, &model.phenotypes, &options);
+                        (list.len(), None, name(list))
+                    };
+                    let band = applicability(&scored, scored.source, predictions);
+                    Some((key, id, scored.known.as_ref().map(known_label), band, called, known_count, top))
                 })
                 .collect::<Vec<_>>(),
         )
@@ -59,16 +70,18 @@ pub fn SummaryTable(inputs: Inputs, predictions: Predictions, view: View) -> imp
         <Show when=move || { keys.with(|k| k.len() > 1) }>
             <div class="summary-table">
                 <h2>"All scored records"</h2>
-                <p class="hint">"Choose a record to see its ranked phenotypes. “Most specific” are the predicted terms with no predicted descendant."</p>
+                <p class="hint">"Choose a record to see its ranked phenotypes. A recognised known gene is shown in known-gene mode: its curated phenotypes (known) apart from the predicted ones not yet annotated (new)."</p>
+                <div class="table-scroll">
                 <table data-testid="summary-table">
                     <thead><tr>
                         <th scope="col">"Record"</th>
                         <th scope="col">"Known gene"</th>
-                        <th scope="col" class="num">"Phenotypes at or above the threshold"</th>
-                        <th scope="col">"Most specific predicted phenotypes"</th>
+                        <th scope="col">"Applicability"</th>
+                        <th scope="col" class="num">"Called (new, for a known gene)"</th>
+                        <th scope="col">"Top predicted phenotypes (new, for a known gene)"</th>
                     </tr></thead>
                     <tbody>
-                        {move || rows().unwrap_or_default().into_iter().map(|(key, id, known, called, top)| {
+                        {move || rows().unwrap_or_default().into_iter().map(|(key, id, known, band, called, known_count, top)| {
                             let selected = move || view.record.get() == Some(key);
                             view! {
                                 <tr class:selected=selected>
@@ -80,20 +93,26 @@ pub fn SummaryTable(inputs: Inputs, predictions: Predictions, view: View) -> imp
                                         </button>
                                     </td>
                                     <td>{known.unwrap_or_default()}</td>
+                                    <td>{band.map(applicability_badge)}</td>
                                     <td class="num">{group(called)}</td>
-                                    <td class="top-terms">{top.join(" · ")}</td>
+                                    <td class="top-terms">
+                                        {known_count.map(|n| view! { <span class="group-tag known" data-testid="summary-known">{format!("Known: {} curated", group(n))}</span> })}
+                                        {known_count.is_some().then(|| view! { <span class="group-tag new" data-testid="summary-new">"New: "</span> })}
+                                        {if top.is_empty() { "none called".to_string() } else { top.join(" · ") }}
+                                    </td>
                                 </tr>
                             }
                         }).collect_view()}
                     </tbody>
                 </table>
+                </div>
                 <Show when=move || { pages() > 1 }>
                     <div class="pager">
                         <button class="secondary" on:click=move |_| page.update(|p| *p = p.saturating_sub(1))
                             disabled=move || page.get() == 0>"← Previous"</button>
                         <span>{move || format!("page {} of {}", page.get() + 1, pages())}</span>
-                        <button class="secondary" on:click=move |_| page.update(|p| *p += 1)
-                            disabled=move || page.get() + 1 >= pages()>"Next →"</button>
+                        <button class="secondary" data-testid="pager-next" on:click=move |_| page.update(|p| *p += 1)
+                            disabled=move || { page.get() + 1 >= pages() }>"Next →"</button>
                     </div>
                 </Show>
             </div>

@@ -43,6 +43,10 @@ test("drop a multi-FASTA: every record is ranked; threshold, filters, explanatio
     // Summary: one row per record on the first page (25 per page).
     assert.equal(await page.locator('[data-testid="summary-table"] tbody tr').count(), 25);
     await chooseRecord(page, "sp|P69905|HBA_HUMAN");
+    // This journey looks at every called term by score (the default, most specific terms by
+    // lift, has its own journey in first-sight.test.mjs).
+    await page.getByTestId("order").selectOption("score");
+    await page.getByTestId("specific-only").uncheck();
     const atDefault = await count(page);
     assert.ok(atDefault > 0, "the default threshold calls some phenotypes");
     const rows = await visibleRows(page);

@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod calibrate;
 mod data;
 mod evaluation;
 mod export;
@@ -44,6 +45,8 @@ enum Command {
     Predict(predict::PredictArgs),
     /// Write the known-gene reference set (exact/near-exact lookup, curated GO and phenotypes) for a model.
     Reference(reference::ReferenceArgs),
+    /// Measure the default ranking and the applicability cut-offs on the validation split; write public/models/{dataset}.calibration.json.
+    Calibrate(calibrate::CalibrateArgs),
     /// Time the model forward on the native CPU backend, batched like the page (JSON on stdout).
     Bench(bench::BenchArgs),
 }
@@ -58,6 +61,7 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(args) => evaluation::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Reference(args) => reference::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
         Command::Bench(args) => bench::run(args),
     }
 }

@@ -16,6 +16,7 @@ use genepheno::protocol::{
     Backend, BackendChoice, ConceptSource, Detail, Explained, Item, KnownGene, LIST_FLOOR, Loaded,
     ModelSummary, Request, Response, Scored, Similar, Term, max_abs_difference, top_scores,
 };
+use genepheno::calibration::{Calibration, NearestTraining, Signals, concept_confidence, prior};
 use genepheno::reference::{Identification, ReferenceSet, SplitPart};
 
 use crate::download::{fetch_text, fetch_weights};
@@ -135,9 +136,15 @@ async fn load(dataset: &str, choice: BackendChoice) -> Result<(Model, Loaded, Op
         Ok(reference) => (Some(reference), None),
         Err(problem) => (None, Some(problem)),
     };
+    let calibration = load_calibration(name, &metadata).await;
+    // The priors' denominator: measured with the calibration, else the reference set's
+    // training genes of this dataset.
+    let train_gene_count = calibration.as_ref().map(|c| c.train_gene_count).or_else(|| {
+        reference.as_ref().map(|r| r.genes().iter().filter(|g| g.split == SplitPart::Train).count() as u32).filter(|&n| n > 0)
+    });
     let loaded = Loaded {
         backend: Backend::Cpu,
-        model: summary(&metadata),
+        model: summary(&metadata, train_gene_count, calibration),
         reference_genes: reference.as_ref().map_or(0, ReferenceSet::len),
         reference_problem,
         load_ms: now_ms() - started,
@@ -222,6 +229,14 @@ async fn load_reference(name: &str, metadata: &ModelMetadata) -> Result<Referenc
         .map_err(|e| format!("the known-gene reference set could not be used: {e}"))
 }
 
+/// The validation figures measured for these weights, if shipped and made for them (a missing or
+/// stale file only costs the page its applicability band and lift ranking).
+async fn load_calibration(name: &str, metadata: &ModelMetadata) -> Option<Calibration> {
+    let text = fetch_text(&format!("models/{name}.calibration.json")).await.ok()?;
+    let calibration: Calibration = serde_json::from_str(&text).ok()?;
+    (calibration.weights_sha256 == metadata.weights_sha256 && calibration.dataset == metadata.dataset).then_some(calibration)
+}
+
 /// The WebGPU predictor, or the reason (worded for the page) why the CPU is used instead.
 async fn gpu_predictor(
     engine: &Rc<RefCell<Engine>>,
@@ -267,7 +282,7 @@ async fn self_check(cpu: &Predictor, gpu: &Predictor) -> Result<f32, ModelError>
     }))
 }
 
-fn summary(metadata: &ModelMetadata) -> ModelSummary {
+fn summary(metadata: &ModelMetadata, train_gene_count: Option<u32>, calibration: Option<Calibration>) -> ModelSummary {
     ModelSummary {
         dataset: metadata.dataset.clone(),
         model_version: metadata.model_version.clone(),
@@ -279,13 +294,26 @@ fn summary(metadata: &ModelMetadata) -> ModelSummary {
         phenotypes: metadata
             .phenotypes
             .iter()
-            .map(|p| Term { id: p.id.clone(), name: p.name.clone(), group: p.system.clone(), parents: p.parents.clone() })
+            .map(|p| Term {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                group: p.system.clone(),
+                parents: p.parents.clone(),
+                prior: train_gene_count.map(|n| prior(p.train_genes, n)),
+            })
             .collect(),
         concepts: metadata
             .concepts
             .iter()
-            .map(|c| Term { id: c.id.clone(), name: c.name.clone(), group: Some(c.namespace.clone()), parents: Vec::new() })
+            .map(|c| Term {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                group: Some(c.namespace.clone()),
+                parents: Vec::new(),
+                prior: None,
+            })
             .collect(),
+        calibration,
     }
 }
 
@@ -310,6 +338,19 @@ impl Model {
             split: (gene.split != SplitPart::NotInDataset).then(|| gene.split.label().to_string()),
         };
         Some((found.gene(), known))
+    }
+
+    /// The applicability signals of a sequence-mode prediction.
+    fn signals(&self, residues: &str, concepts: &[f32]) -> Signals {
+        let nearest_training = self.reference.as_ref().and_then(|reference| {
+            let found = reference.nearest_in(residues.as_bytes(), SplitPart::Train)?;
+            Some(NearestTraining {
+                symbol: reference.gene(found.gene).symbol.clone(),
+                jaccard: found.similarity.kmer_jaccard,
+                identity: found.similarity.estimated_identity.map(|i| i * 100.0),
+            })
+        });
+        Signals { concept_confidence: concept_confidence(concepts), nearest_training }
     }
 
     fn similar(&self, residues: &str) -> Vec<Similar> {
@@ -387,15 +428,49 @@ impl Model {
                 }
                 let proteins: Vec<&[u8]> = items.iter().map(|i| i.residues.as_bytes()).collect();
                 let predictions = self.run(async |p: &Predictor| p.predict(&proteins).await).await?;
-                let results = items
-                    .iter()
-                    .zip(predictions)
-                    .map(|(item, p)| Scored {
-                        key: item.key,
-                        top: top_scores(&p.phenotypes, LIST_FLOOR),
-                        known: self.identify(&item.residues).map(|(_, known)| known),
-                    })
-                    .collect();
+                // Recognised known genes open in known-gene mode: scored from their curated GO,
+                // all of them in one pass.
+                let identified: Vec<Option<(usize, KnownGene)>> = items.iter().map(|i| self.identify(&i.residues)).collect();
+                let concept_count = self.cpu.metadata().concepts.len();
+                let rows: Vec<Vec<f32>> = match &self.reference {
+                    Some(reference) => identified.iter().flatten().map(|(g, _)| reference.concept_vector(*g, concept_count)).collect(),
+                    None => Vec::new(),
+                };
+                let mut from_curated = if rows.is_empty() {
+                    Vec::new()
+                } else {
+                    self.run(async |p: &Predictor| p.predict_from_concepts(&rows).await).await?
+                }
+                .into_iter();
+                let mut results = Vec::with_capacity(items.len());
+                for ((item, p), found) in items.iter().zip(predictions).zip(identified) {
+                    let signals = self.signals(&item.residues, &p.concepts);
+                    let scored = match (found, &self.reference) {
+                        (Some((gene, known)), Some(reference)) => {
+                            let curated_scores = from_curated.next().ok_or("known-gene scores missing")?;
+                            let curated = reference.gene(gene).phenotypes.clone();
+                            let mut top = top_scores(&curated_scores.phenotypes, LIST_FLOOR);
+                            let listed: std::collections::HashSet<u32> = top.iter().map(|(i, _)| *i).collect();
+                            for &c in &curated {
+                                if !listed.contains(&c)
+                                    && let Some(&s) = curated_scores.phenotypes.get(c as usize)
+                                {
+                                    top.push((c, s));
+                                }
+                            }
+                            Scored { key: item.key, top, known: Some(known), source: ConceptSource::CuratedGo, curated, signals }
+                        }
+                        (found, _) => Scored {
+                            key: item.key,
+                            top: top_scores(&p.phenotypes, LIST_FLOOR),
+                            known: found.map(|(_, known)| known),
+                            source: ConceptSource::Sequence,
+                            curated: Vec::new(),
+                            signals,
+                        },
+                    };
+                    results.push(scored);
+                }
                 Ok(Response::Scored { batch, results, memory_bytes: wasm_memory_bytes() })
             }
             Request::Detail { item, source } => {

@@ -2,6 +2,7 @@
 //! native tools. Nothing here touches the DOM, the file system or the network.
 
 pub mod batching;
+pub mod calibration;
 pub mod protocol;
 pub mod results;
 pub mod reference;

@@ -135,6 +135,11 @@ pub struct ModelSummary {
     pub window: usize,
     pub phenotypes: Vec<Term>,
     pub concepts: Vec<Term>,
+    /// What was measured on the validation split for these weights (ranking rule, priors,
+    /// applicability cut-offs); `None` when the calibration file is missing or made for other
+    /// weights (the page then ranks by score and shows no applicability band).
+    #[serde(default)]
+    pub calibration: Option<crate::calibration::Calibration>,
 }
 
 /// A phenotype or GO concept.
@@ -147,6 +152,10 @@ pub struct Term {
     /// Indices of the term's parents (phenotypes with an ontology; empty otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parents: Vec<u32>,
+    /// Phenotypes: the term's training frequency ([`crate::calibration::prior`]), the baseline its
+    /// score is compared with when ranking by lift; `None` when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<f32>,
 }
 
 /// A recognised known gene.
@@ -174,6 +183,18 @@ pub struct Scored {
     /// `(phenotype index, score)` for every score at or above [`LIST_FLOOR`], highest first.
     pub top: Vec<(u32, f32)>,
     pub known: Option<KnownGene>,
+    /// Where `top` comes from: a recognised known gene is scored from its curated GO
+    /// (known-gene mode), any other protein from its sequence.
+    #[serde(default)]
+    pub source: ConceptSource,
+    /// Curated phenotype indices of the known gene (closed upward); their scores are in `top`
+    /// even below [`LIST_FLOOR`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub curated: Vec<u32>,
+    /// The sequence-mode applicability signals (the protein's own concepts, and its nearest
+    /// training protein).
+    #[serde(default)]
+    pub signals: crate::calibration::Signals,
 }
 
 /// A similar known gene.
@@ -293,7 +314,14 @@ mod tests {
         assert_eq!(back, request);
         let response = Response::Scored {
             batch: 3,
-            results: vec![Scored { key: 7, top: vec![(2, 0.75), (0, 0.5)], known: None }],
+            results: vec![Scored {
+                key: 7,
+                top: vec![(2, 0.75), (0, 0.5)],
+                known: None,
+                source: ConceptSource::Sequence,
+                curated: vec![],
+                signals: Default::default(),
+            }],
             memory_bytes: 1 << 20,
         };
         let back: Response = serde_json::from_str(&response.to_json()).unwrap();

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
+use crate::calibration::{Order, lift};
 use crate::protocol::{ModelSummary, Term};
 
 /// The user's choices that shape a phenotype list.
@@ -18,10 +19,60 @@ pub struct ListOptions {
     pub system: Option<String>,
     /// Only the most specific predicted terms (no descendant at or above the threshold).
     pub specific_only: bool,
+    pub order: Order,
 }
 
-/// `(phenotype index, score)` pairs at or above the threshold that pass the filters, highest
-/// score first. `scores` may be complete or a top list.
+/// A term's lift over its prior at this score, when the prior is known.
+pub fn term_lift(term: &Term, score: f32) -> Option<f32> {
+    term.prior.map(|p| lift(score, p))
+}
+
+/// Sorts `(index, score)` pairs by the order (ties: higher score, then index). Ordering by lift
+/// needs the terms' priors; a term without one sorts by its score's log-odds over an even prior.
+pub fn sort_by_order(list: &mut [(u32, f32)], terms: &[Term], order: Order) {
+    match order {
+        Order::Score => list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))),
+        Order::Lift => {
+            let key = |(i, s): (u32, f32)| lift(s, terms[i as usize].prior.unwrap_or(0.5));
+            list.sort_by(|a, b| key(*b).total_cmp(&key(*a)).then(b.1.total_cmp(&a.1)).then(a.0.cmp(&b.0)));
+        }
+    }
+}
+
+/// A known gene's list in two groups: what is already known (its curated phenotypes, whatever
+/// their score) and what the model adds (terms called at the threshold that are not curated:
+/// new hypotheses). Both pass the text and system filters and follow the order; "most specific"
+/// keeps, in each group, the terms with no descendant in the same group.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KnownAndNew {
+    pub known: Vec<(u32, f32)>,
+    pub new: Vec<(u32, f32)>,
+}
+
+pub fn known_and_new(scores: &[(u32, f32)], terms: &[Term], curated: &[u32], options: &ListOptions) -> KnownAndNew {
+    let curated_set: HashSet<u32> = curated.iter().copied().filter(|&i| (i as usize) < terms.len()).collect();
+    let score_of: std::collections::HashMap<u32, f32> = scores.iter().copied().collect();
+    let mut known: Vec<(u32, f32)> =
+        curated_set.iter().map(|&i| (i, score_of.get(&i).copied().unwrap_or(0.0))).filter(|(i, _)| passes(&terms[*i as usize], options)).collect();
+    if options.specific_only {
+        let general: HashSet<u32> = curated_set.iter().flat_map(|&i| terms[i as usize].parents.iter().copied()).collect();
+        known.retain(|(i, _)| !general.contains(i));
+    }
+    sort_by_order(&mut known, terms, options.order);
+    let new = ranked(scores, terms, options).into_iter().filter(|(i, _)| !curated_set.contains(i)).collect();
+    KnownAndNew { known, new }
+}
+
+/// Whether a term passes the text and system filters.
+fn passes(term: &Term, options: &ListOptions) -> bool {
+    let needle = options.filter.trim().to_lowercase();
+    let system_ok = options.system.as_ref().is_none_or(|s| term.group.as_ref() == Some(s));
+    let text_ok = needle.is_empty() || term.name.to_lowercase().contains(&needle) || term.id.to_lowercase().contains(&needle);
+    system_ok && text_ok
+}
+
+/// `(phenotype index, score)` pairs at or above the threshold that pass the filters, in the
+/// options' order. `scores` may be complete or a top list.
 pub fn ranked(scores: &[(u32, f32)], terms: &[Term], options: &ListOptions) -> Vec<(u32, f32)> {
     let called: Vec<(u32, f32)> = scores
         .iter()
@@ -34,20 +85,12 @@ pub fn ranked(scores: &[(u32, f32)], terms: &[Term], options: &ListOptions) -> V
     } else {
         HashSet::new()
     };
-    let needle = options.filter.trim().to_lowercase();
     let mut list: Vec<(u32, f32)> = called
         .into_iter()
         .filter(|(i, _)| !general.contains(i))
-        .filter(|(i, _)| {
-            let term = &terms[*i as usize];
-            let system_ok = options.system.as_ref().is_none_or(|s| term.group.as_ref() == Some(s));
-            let text_ok = needle.is_empty()
-                || term.name.to_lowercase().contains(&needle)
-                || term.id.to_lowercase().contains(&needle);
-            system_ok && text_ok
-        })
+        .filter(|(i, _)| passes(&terms[*i as usize], options))
         .collect();
-    list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    sort_by_order(&mut list, terms, options.order);
     list
 }
 
@@ -90,6 +133,8 @@ pub struct ExportRecord {
     pub known_gene: Option<String>,
     /// Which concepts fed the phenotype layer: `sequence` or `curated GO`.
     pub concepts_from: String,
+    /// The applicability band ([`crate::calibration::Applicability::code`]), when calibrated.
+    pub applicability: Option<String>,
     pub phenotypes: Vec<ExportPhenotype>,
 }
 
@@ -99,8 +144,13 @@ pub struct ExportPhenotype {
     pub name: String,
     pub system: Option<String>,
     pub score: f32,
+    /// Log-odds lift of the score over the term's training frequency, when known.
+    pub lift: Option<f32>,
     /// Whether the known gene is annotated with the term (curated).
     pub curated: bool,
+    /// `known` (curated for the recognised gene), `new` (predicted, not yet annotated) or
+    /// `predicted` (a record that is not a known gene).
+    pub group: String,
 }
 
 /// An export: what was shown (`scope`) and with which model.
@@ -118,6 +168,8 @@ pub struct Export {
     pub filter: String,
     pub system: Option<String>,
     pub specific_only: bool,
+    /// `lift` or `score`.
+    pub order: String,
     pub licence: String,
     pub records: Vec<ExportRecord>,
 }
@@ -135,6 +187,10 @@ impl Export {
             filter: options.filter.clone(),
             system: options.system.clone(),
             specific_only: options.specific_only,
+            order: match options.order {
+                Order::Lift => "lift".into(),
+                Order::Score => "score".into(),
+            },
             licence: model.licence.clone(),
             records,
         }
@@ -155,25 +211,30 @@ impl Export {
             self.dataset, self.model_version, self.dataset_version, self.weights_sha256
         ));
         out.push_str(&format!(
-            "# threshold {:.2} · filter \"{}\" · system {} · {}\n",
+            "# threshold {:.2} · filter \"{}\" · system {} · {} · ordered by {}\n",
             self.threshold,
             clean(&self.filter),
             self.system.as_deref().unwrap_or("all"),
-            if self.specific_only { "most specific terms only" } else { "all terms at or above the threshold" }
+            if self.specific_only { "most specific terms only" } else { "all terms at or above the threshold" },
+            self.order
         ));
+        out.push_str("# known genes: group 'known' = curated phenotypes (any score), 'new' = predicted at the threshold, not yet annotated\n");
         out.push_str(&format!("# licence: {}\n", clean(&self.licence)));
-        out.push_str("record_id\tknown_gene\tconcepts_from\tterm_id\tterm_name\tsystem\tscore\tcurated\n");
+        out.push_str("record_id\tknown_gene\tconcepts_from\tapplicability\tgroup\tterm_id\tterm_name\tsystem\tscore\tlift\tcurated\n");
         for record in &self.records {
             for p in &record.phenotypes {
                 out.push_str(&format!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{:.4}\t{}\n",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.4}\t{}\t{}\n",
                     clean(&record.record_id),
                     record.known_gene.as_deref().unwrap_or(""),
                     record.concepts_from,
+                    record.applicability.as_deref().unwrap_or(""),
+                    p.group,
                     p.id,
                     clean(&p.name),
                     p.system.as_deref().unwrap_or(""),
                     p.score,
+                    p.lift.map(|l| format!("{l:.2}")).unwrap_or_default(),
                     if p.curated { "yes" } else { "no" }
                 ));
             }
@@ -187,7 +248,7 @@ mod tests {
     use super::*;
 
     fn term(id: &str, name: &str, system: Option<&str>, parents: &[u32]) -> Term {
-        Term { id: id.into(), name: name.into(), group: system.map(Into::into), parents: parents.to_vec() }
+        Term { id: id.into(), name: name.into(), group: system.map(Into::into), parents: parents.to_vec(), prior: None }
     }
 
     /// 0 root-ish "Abnormality of the nervous system" <- 1 "Seizure" <- 2 "Focal seizure";
@@ -204,9 +265,9 @@ mod tests {
     #[test]
     fn threshold_text_and_system_filters_compose() {
         let scores = [(0, 0.9), (1, 0.6), (2, 0.3), (3, 0.5)];
-        let all = ListOptions { threshold: 0.4, ..Default::default() };
+        let all = ListOptions { threshold: 0.4, order: Order::Score, ..Default::default() };
         assert_eq!(ranked(&scores, &terms(), &all), vec![(0, 0.9), (1, 0.6), (3, 0.5)]);
-        let text = ListOptions { filter: "SEIZ".into(), threshold: 0.0, ..Default::default() };
+        let text = ListOptions { filter: "SEIZ".into(), threshold: 0.0, order: Order::Score, ..Default::default() };
         assert_eq!(ranked(&scores, &terms(), &text), vec![(1, 0.6), (2, 0.3)]);
         let blood = ListOptions { system: Some("blood".into()), threshold: 0.0, ..Default::default() };
         assert_eq!(ranked(&scores, &terms(), &blood), vec![(3, 0.5)]);
@@ -217,11 +278,49 @@ mod tests {
     #[test]
     fn most_specific_drops_called_ancestors_only() {
         let scores = [(0, 0.9), (1, 0.6), (2, 0.3), (3, 0.5)];
-        let specific = ListOptions { threshold: 0.4, specific_only: true, ..Default::default() };
+        let specific = ListOptions { threshold: 0.4, specific_only: true, order: Order::Score, ..Default::default() };
         // Focal seizure (0.3) is below the threshold, so Seizure is the most specific call.
         assert_eq!(ranked(&scores, &terms(), &specific), vec![(1, 0.6), (3, 0.5)]);
         let lower = ListOptions { threshold: 0.2, ..specific };
         assert_eq!(ranked(&scores, &terms(), &lower), vec![(3, 0.5), (2, 0.3)]);
+    }
+
+    /// The terms with priors: the nervous-system root is common, focal seizure rare.
+    fn terms_with_priors() -> Vec<Term> {
+        let mut t = terms();
+        for (term, prior) in t.iter_mut().zip([0.8, 0.2, 0.01, 0.1]) {
+            term.prior = Some(prior);
+        }
+        t
+    }
+
+    #[test]
+    fn lift_puts_what_the_gene_adds_first() {
+        let scores = [(0, 0.9), (1, 0.6), (2, 0.3), (3, 0.5)];
+        let options = ListOptions { threshold: 0.25, ..Default::default() };
+        assert_eq!(options.order, Order::Lift, "lift is the default order");
+        let list: Vec<u32> = ranked(&scores, &terms_with_priors(), &options).into_iter().map(|(i, _)| i).collect();
+        // Focal seizure (0.3 over 0.01) and anemia (0.5 over 0.1) rise most above their priors;
+        // the nervous-system root (0.9 over 0.8) adds least.
+        assert_eq!(list, vec![2, 3, 1, 0]);
+        let specific = ListOptions { specific_only: true, ..options };
+        let list: Vec<u32> = ranked(&scores, &terms_with_priors(), &specific).into_iter().map(|(i, _)| i).collect();
+        assert_eq!(list, vec![2, 3]);
+    }
+
+    #[test]
+    fn a_known_gene_splits_into_curated_and_new() {
+        let scores = [(0, 0.9), (1, 0.6), (2, 0.1), (3, 0.5)];
+        let options = ListOptions { threshold: 0.4, ..Default::default() };
+        // Curated: the seizure branch (closed upward), focal seizure scoring below the threshold.
+        let groups = known_and_new(&scores, &terms_with_priors(), &[0, 1, 2], &options);
+        assert_eq!(groups.known.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![2, 1, 0]);
+        assert_eq!(groups.new, vec![(3, 0.5)]);
+        let specific = ListOptions { specific_only: true, ..options.clone() };
+        let groups = known_and_new(&scores, &terms_with_priors(), &[0, 1, 2], &specific);
+        assert_eq!(groups.known, vec![(2, 0.1)]);
+        let blood = ListOptions { system: Some("blood".into()), ..options };
+        assert!(known_and_new(&scores, &terms_with_priors(), &[0, 1, 2], &blood).known.is_empty());
     }
 
     #[test]
@@ -242,18 +341,22 @@ mod tests {
             window: 512,
             phenotypes: terms(),
             concepts: vec![],
+            calibration: None,
         };
-        let options = ListOptions { threshold: 0.4, ..Default::default() };
+        let options = ListOptions { threshold: 0.4, order: Order::Score, ..Default::default() };
         let record = ExportRecord {
             record_id: "bad\tid".into(),
             known_gene: Some("SCN1A".into()),
-            concepts_from: "sequence".into(),
+            concepts_from: "curated GO".into(),
+            applicability: Some("known-gene".into()),
             phenotypes: vec![ExportPhenotype {
                 id: "HP:0001250".into(),
                 name: "Seizure".into(),
                 system: Some("nervous".into()),
                 score: 0.61234,
+                lift: Some(2.5),
                 curated: true,
+                group: "known".into(),
             }],
         };
         let export = Export::new("this view", &model, &options, vec![record]);
@@ -261,8 +364,9 @@ mod tests {
         let lines: Vec<&str> = tsv.lines().collect();
         assert_eq!(lines[0], "# GenePheno Web export: this view");
         assert!(lines[1].contains("model m1") && lines[1].contains("dataset version d1"));
-        assert_eq!(lines[5], "bad id\tSCN1A\tsequence\tHP:0001250\tSeizure\tnervous\t0.6123\tyes");
-        assert_eq!(lines.len(), 6);
+        assert!(lines[2].ends_with("ordered by score"), "{}", lines[2]);
+        assert_eq!(lines[6], "bad id\tSCN1A\tcurated GO\tknown-gene\tknown\tHP:0001250\tSeizure\tnervous\t0.6123\t2.50\tyes");
+        assert_eq!(lines.len(), 7);
         let json: serde_json::Value = serde_json::from_str(&export.to_json()).unwrap();
         assert_eq!(json["scope"], "this view");
         assert_eq!(json["records"][0]["phenotypes"][0]["id"], "HP:0001250");

@@ -57,6 +57,13 @@ pub struct ViewState {
     /// Known-gene mode: the recognised gene's curated GO fed the phenotype layer.
     #[serde(default, skip_serializing_if = "is_false")]
     pub curated_go: bool,
+    /// Sequence mode chosen for a recognised gene (which otherwise opens in known-gene mode).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sequence_mode: bool,
+    /// Ordered by lift over each term's prior (absent in links made before that order existed:
+    /// those were ordered by score).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub lift_order: bool,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -174,6 +181,8 @@ mod tests {
                 grouped: true,
                 specific_only: false,
                 curated_go: false,
+                sequence_mode: true,
+                lift_order: true,
             },
         }
     }

@@ -229,6 +229,27 @@ impl ReferenceSet {
         all
     }
 
+    /// The known gene of this split part most similar to the query (by estimated k-mer Jaccard,
+    /// ties: lower index), among those with at least [`SIMILAR_MIN_MATCHING_BINS`] agreeing bins.
+    /// With [`super::SplitPart::Train`]: the nearest protein the model learned from, as far as
+    /// shared 5-mers can tell (homologues below ~60 % identity are not found).
+    pub fn nearest_in(&self, residues: &[u8], part: super::SplitPart) -> Option<Similar> {
+        let normalised = sketch::normalise(residues);
+        if normalised.is_empty() {
+            return None;
+        }
+        self.compare(&normalised, SIMILAR_MIN_MATCHING_BINS)
+            .into_iter()
+            .filter(|s| self.genes[s.gene].split == part)
+            .max_by(|a, b| {
+                a.similarity
+                    .kmer_jaccard
+                    .partial_cmp(&b.similarity.kmer_jaccard)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(b.gene.cmp(&a.gene))
+            })
+    }
+
     /// The digest of a known gene's residues (for tests and diagnostics).
     pub fn digest_of(&self, gene: usize) -> u64 {
         self.digests[gene]

@@ -146,3 +146,18 @@ fn the_encoder_refuses_inconsistent_input() {
     not_subset.genes[1].concepts_phenotype_evidence_only = vec![2];
     assert!(ReferenceSet::encode(&not_subset).is_err());
 }
+
+#[test]
+fn nearest_training_protein_skips_other_parts() {
+    let input = input(40);
+    let set = ReferenceSet::decode(&ReferenceSet::encode(&input).unwrap()).unwrap();
+    // Gene 4 is a training gene: a copy of it finds itself.
+    let g4 = &input.genes[4];
+    let found = set.nearest_in(g4.sequence.as_bytes(), SplitPart::Train).unwrap();
+    assert_eq!(set.gene(found.gene).symbol, "G4");
+    assert!(found.similarity.kmer_jaccard > 0.9);
+    // Gene 5 is a validation gene: it is not a training protein, and no other gene resembles it.
+    assert!(set.nearest_in(input.genes[5].sequence.as_bytes(), SplitPart::Train).is_none());
+    assert_eq!(set.gene(set.nearest_in(input.genes[5].sequence.as_bytes(), SplitPart::Valid).unwrap().gene).symbol, "G5");
+    assert!(set.nearest_in(b"", SplitPart::Train).is_none());
+}

@@ -12,8 +12,14 @@ const NON_STANDARD: &[u8] = b"BJOUXZ";
 /// IUPAC nucleotide letters (with U and the ambiguity codes).
 const NUCLEOTIDE_LETTERS: &[u8] = b"ACGTUNRYSWKMBDHV";
 
-/// Below this many letters a sequence made of A, C, G and T is still taken for a peptide.
-const MIN_NUCLEOTIDE_RECORD: usize = 30;
+/// The plain nucleotide letters: a record made only of these is nucleotide at any length (a
+/// protein of nothing but Ala, Cys, Gly, Thr and Asn is not a protein anyone pastes, while short
+/// DNA reads and primers are).
+const PLAIN_NUCLEOTIDES: &[u8] = b"ACGTUN";
+
+/// From this length on, a record with a few IUPAC ambiguity codes (R, Y, S, ...: letters that are
+/// also amino acids) among mostly plain nucleotides is read as nucleotide too.
+const MIN_AMBIGUOUS_NUCLEOTIDE_RECORD: usize = 30;
 
 /// What the record's letters amount to.
 #[derive(Debug, PartialEq)]
@@ -54,12 +60,17 @@ pub fn check(raw: &[u8]) -> Checked {
     checked
 }
 
+/// Decided by the alphabet, not the length: only plain nucleotide letters is nucleotide (a too
+/// short one then fails translation with its own message, instead of being scored as a peptide);
+/// a longer record may also hold a few ambiguity codes.
 fn looks_like_nucleotides(letters: &[u8]) -> bool {
-    if letters.len() < MIN_NUCLEOTIDE_RECORD {
-        return false;
+    let plain = letters.iter().filter(|b| PLAIN_NUCLEOTIDES.contains(b)).count();
+    if plain == letters.len() {
+        return true;
     }
-    let acgtun = letters.iter().filter(|b| b"ACGTUN".contains(b)).count();
-    acgtun * 100 >= letters.len() * 95 && letters.iter().all(|b| NUCLEOTIDE_LETTERS.contains(b))
+    letters.len() >= MIN_AMBIGUOUS_NUCLEOTIDE_RECORD
+        && plain * 100 >= letters.len() * 95
+        && letters.iter().all(|b| NUCLEOTIDE_LETTERS.contains(b))
 }
 
 fn check_nucleotides(letters: &[u8]) -> Checked {
@@ -234,7 +245,18 @@ mod tests {
     }
 
     #[test]
-    fn short_acgt_peptides_stay_proteins() {
-        assert_eq!(check(b"GATTACA").kind, SequenceKind::Protein);
+    fn nucleotide_letters_are_nucleotide_at_any_length() {
+        // A 25-nt DNA read: 8 codons are too few for a protein, so it is not scored.
+        let c = check(b"CCCTTCTTGTCTTCAGCGTTTCTCC");
+        assert_eq!(c.kind, SequenceKind::Nucleotide);
+        assert_eq!(c.protein, None);
+        assert_eq!(c.problems, vec![Problem::Untranslatable { residues: 8, stop_at: None }]);
+        assert_eq!(check(b"gattaca").kind, SequenceKind::Nucleotide);
+        // One letter outside the nucleotide alphabet makes a short record a peptide again.
+        assert_eq!(check(b"GATTACAK").kind, SequenceKind::Protein);
+        // Ambiguity codes that are also amino acids need a longer record to read as DNA.
+        assert_eq!(check(b"ACGRYACGT").kind, SequenceKind::Protein);
+        let long = format!("ATG{}R{}TAA", "GCC".repeat(20), "GCA".repeat(20));
+        assert!(matches!(check(long.as_bytes()).kind, SequenceKind::TranslatedCds { .. }));
     }
 }
