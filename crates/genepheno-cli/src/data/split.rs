@@ -90,41 +90,93 @@ impl Part {
     }
 }
 
-/// Runs mmseqs all-against-all on `sequences` (entrez id -> protein) and returns the linked pairs
-/// (a < b). `work` is a scratch directory.
-pub fn mmseqs_links(sequences: &BTreeMap<u32, String>, work: &Path) -> Result<Vec<(u32, u32)>, DataError> {
-    std::fs::create_dir_all(work).map_err(|e| DataError::io(work, e))?;
-    let fasta = work.join("genes.fasta");
-    let mut text = String::new();
-    for (id, seq) in sequences {
-        text.push_str(&format!(">{id}\n{seq}\n"));
+/// One line of mmseqs' output in [`MMSEQS_ARGS`]'s format.
+pub struct Hit<'a> {
+    pub query: &'a str,
+    pub target: &'a str,
+    /// Identical columns / alignment columns (gaps counted).
+    pub identity: f64,
+    pub columns: usize,
+    pub query_len: usize,
+    pub target_len: usize,
+}
+
+impl<'a> Hit<'a> {
+    pub fn parse(line: &'a str) -> Result<Self, DataError> {
+        let bad = || DataError::Format(format!("mmseqs output line: {line:.80}"));
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != 6 {
+            return Err(bad());
+        }
+        let num = |i: usize| f[i].parse::<usize>().map_err(|_| bad());
+        Ok(Self {
+            query: f[0],
+            target: f[1],
+            identity: f[2].parse().map_err(|_| bad())?,
+            columns: num(3)?,
+            query_len: num(4)?,
+            target_len: num(5)?,
+        })
     }
-    let hits = work.join("hits.m8");
-    // The search takes minutes: its output is reused when the input and arguments are unchanged
-    // (`data verify` works in a fresh directory, so it always recomputes).
-    let key = super::fetch::sha256_bytes(format!("{}\n{text}", MMSEQS_ARGS.join(" ")).as_bytes());
-    let stamp = work.join("hits.m8.key");
+
+    /// Whether the hit links its two proteins under the split's rule.
+    pub fn is_link(&self) -> bool {
+        is_link(self.identity, self.columns, self.query_len, self.target_len)
+    }
+}
+
+/// `mmseqs easy-search` of the FASTA text `query` against `target` (or against itself when
+/// `None`) in the scratch directory `work`; returns the hits as text. The search takes minutes to
+/// hours: its output is reused when the inputs and arguments are unchanged (`data verify` works
+/// in a fresh directory, so it always recomputes).
+pub fn mmseqs_search(query: &str, target: Option<&str>, work: &Path) -> Result<String, DataError> {
+    std::fs::create_dir_all(work).map_err(|e| DataError::io(work, e))?;
+    let key = match target {
+        None => format!("{}\n{query}", MMSEQS_ARGS.join(" ")),
+        Some(t) => format!("{}\n{query}\n{t}", MMSEQS_ARGS.join(" ")),
+    };
+    let key = super::fetch::sha256_bytes(key.as_bytes());
+    let (hits, stamp) = (work.join("hits.m8"), work.join("hits.m8.key"));
     if !(hits.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str())) {
-        std::fs::write(&fasta, &text).map_err(|e| DataError::io(&fasta, e))?;
-        let tmp = work.join("tmp");
+        let query_path = work.join("query.fasta");
+        std::fs::write(&query_path, query).map_err(|e| DataError::io(&query_path, e))?;
+        let target_path = match target {
+            None => query_path.clone(),
+            Some(t) => {
+                let path = work.join("target.fasta");
+                std::fs::write(&path, t).map_err(|e| DataError::io(&path, e))?;
+                path
+            }
+        };
         super::fetch::run(
-            Command::new("mmseqs").arg("easy-search").arg(&fasta).arg(&fasta).arg(&hits).arg(&tmp).args(MMSEQS_ARGS),
+            Command::new("mmseqs")
+                .arg("easy-search")
+                .arg(&query_path)
+                .arg(&target_path)
+                .arg(&hits)
+                .arg(work.join("tmp"))
+                .args(MMSEQS_ARGS),
             "mmseqs (Debian package mmseqs2)",
         )?;
         std::fs::write(&stamp, &key).map_err(|e| DataError::io(&stamp, e))?;
     }
-    let text = std::fs::read_to_string(&hits).map_err(|e| DataError::io(&hits, e))?;
+    std::fs::read_to_string(&hits).map_err(|e| DataError::io(&hits, e))
+}
+
+/// Runs mmseqs all-against-all on `sequences` (entrez id -> protein) and returns the linked pairs
+/// (a < b). `work` is a scratch directory.
+pub fn mmseqs_links(sequences: &BTreeMap<u32, String>, work: &Path) -> Result<Vec<(u32, u32)>, DataError> {
+    let mut text = String::new();
+    for (id, seq) in sequences {
+        text.push_str(&format!(">{id}\n{seq}\n"));
+    }
+    let hits = mmseqs_search(&text, None, work)?;
     let mut links = Vec::new();
-    for line in text.lines() {
-        let f: Vec<&str> = line.split('\t').collect();
+    for line in hits.lines() {
+        let hit = Hit::parse(line)?;
         let bad = || DataError::Format(format!("mmseqs output line: {line:.80}"));
-        if f.len() != 6 {
-            return Err(bad());
-        }
-        let (q, t): (u32, u32) = (f[0].parse().map_err(|_| bad())?, f[1].parse().map_err(|_| bad())?);
-        let identity: f64 = f[2].parse().map_err(|_| bad())?;
-        let nums: Vec<usize> = f[3..].iter().map(|x| x.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
-        if q != t && is_link(identity, nums[0], nums[1], nums[2]) {
+        let (q, t): (u32, u32) = (hit.query.parse().map_err(|_| bad())?, hit.target.parse().map_err(|_| bad())?);
+        if q != t && hit.is_link() {
             links.push((q.min(t), q.max(t)));
         }
     }

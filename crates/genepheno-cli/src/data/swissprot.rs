@@ -22,7 +22,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
@@ -296,7 +295,6 @@ fn leakage_links(
     held_out: &BTreeMap<u32, String>,
     work: &Path,
 ) -> Result<Vec<Link>, DataError> {
-    std::fs::create_dir_all(work).map_err(|e| DataError::io(work, e))?;
     let mut query = String::new();
     for accession in closed.keys() {
         query.push_str(&format!(">{accession}\n{}\n", sequences[accession]));
@@ -305,36 +303,18 @@ fn leakage_links(
     for (id, seq) in held_out {
         target.push_str(&format!(">{id}\n{seq}\n"));
     }
-    let key = fetch::sha256_bytes(format!("{}\n{query}\n{target}", MMSEQS_ARGS.join(" ")).as_bytes());
-    let (hits, stamp) = (work.join("hits.m8"), work.join("hits.m8.key"));
-    if !(hits.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str())) {
-        let (q, t) = (work.join("swissprot.fasta"), work.join("held_out.fasta"));
-        std::fs::write(&q, &query).map_err(|e| DataError::io(&q, e))?;
-        std::fs::write(&t, &target).map_err(|e| DataError::io(&t, e))?;
-        fetch::run(
-            Command::new("mmseqs").arg("easy-search").arg(&q).arg(&t).arg(&hits).arg(work.join("tmp")).args(MMSEQS_ARGS),
-            "mmseqs (Debian package mmseqs2)",
-        )?;
-        std::fs::write(&stamp, &key).map_err(|e| DataError::io(&stamp, e))?;
-    }
-    let text = std::fs::read_to_string(&hits).map_err(|e| DataError::io(&hits, e))?;
+    let hits = split::mmseqs_search(&query, Some(&target), work)?;
     let mut links = Vec::new();
-    for line in text.lines() {
-        let bad = || DataError::Format(format!("mmseqs output line: {line:.80}"));
-        let f: Vec<&str> = line.split('\t').collect();
-        if f.len() != 6 {
-            return Err(bad());
-        }
-        let identity: f64 = f[2].parse().map_err(|_| bad())?;
-        let nums: Vec<usize> = f[3..].iter().map(|x| x.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
-        if split::is_link(identity, nums[0], nums[1], nums[2]) {
+    for line in hits.lines() {
+        let hit = split::Hit::parse(line)?;
+        if hit.is_link() {
             links.push(Link {
-                accession: f[0].to_owned(),
-                entrez: f[1].parse().map_err(|_| bad())?,
-                identity,
-                columns: nums[0],
-                len: nums[1],
-                human_len: nums[2],
+                accession: hit.query.to_owned(),
+                entrez: hit.target.parse().map_err(|_| DataError::Format(format!("mmseqs target {:?}", hit.target)))?,
+                identity: hit.identity,
+                columns: hit.columns,
+                len: hit.query_len,
+                human_len: hit.target_len,
             });
         }
     }
