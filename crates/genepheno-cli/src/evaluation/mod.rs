@@ -2,6 +2,7 @@
 //! with the metrics of `shared/EVALUATION.md` ([`metrics`]); written to JSON and docs/RESULTS.md.
 
 pub mod baselines;
+pub mod homology;
 pub mod metrics;
 pub mod report;
 
@@ -21,6 +22,9 @@ pub enum Mode {
     /// As `KnownGene`, but the curated GO without phenotype-derived evidence (IMP, IGI); genes
     /// left without any GO fall back to predicted concepts.
     KnownGeneNoPhenotypeEvidence,
+    /// Sequence mode with the Swiss-Prot homology component mixed into the concepts
+    /// ([`homology`]); scored by `evaluate_dataset`, not by [`model_scores`].
+    SequenceHomology,
 }
 
 impl Mode {
@@ -31,6 +35,7 @@ impl Mode {
             Mode::Sequence => "sequence",
             Mode::KnownGene => "known-gene",
             Mode::KnownGeneNoPhenotypeEvidence => "known-gene, no IMP/IGI",
+            Mode::SequenceHomology => "sequence + homology",
         }
     }
 
@@ -38,7 +43,7 @@ impl Mode {
     /// it uses the sequence.
     pub fn curated_row(self, task: &Task, columns: &ConceptColumns, gene: usize) -> Option<Vec<f32>> {
         match self {
-            Mode::Sequence => None,
+            Mode::Sequence | Mode::SequenceHomology => None,
             Mode::KnownGene => task.has_go(gene).then(|| columns.row(&task.data.genes[gene].go_closed)),
             Mode::KnownGeneNoPhenotypeEvidence => {
                 let row = columns.row(&task.data.go_closed_without_phenotype_evidence(gene));
@@ -162,6 +167,67 @@ pub fn model_scores(
     Ok(Scored { phenotypes: scores, concepts })
 }
 
+/// A model's sequence mode with the homology component: per part, the mixed concepts and the
+/// phenotype scores they give, and the network weight chosen on validation.
+struct Mixed {
+    alpha: f32,
+    concepts: [Vec<f32>; 2],
+    phenotypes: [Vec<f32>; 2],
+}
+
+/// Mixes the network's concept activations with the transferred ones (module `homology`) for
+/// each network weight 0.0, 0.1, ..., 1.0 and keeps the one with the best validation Fmax + AUC.
+fn with_homology(
+    model: &GenePheno,
+    metadata: &ModelMetadata,
+    task: &Task,
+    transfer: &homology::Transfer,
+    genes: [&[usize]; 2],
+    network: [&Vec<f32>; 2],
+    valid_truth: &[bool],
+) -> anyhow::Result<Mixed> {
+    let predictor = Predictor::from_model(model.clone(), metadata.clone(), &Device::flex())?;
+    let columns: Vec<&str> = metadata.concepts.iter().map(|c| c.id.as_str()).collect();
+    let w = columns.len();
+    let width = task.label_count();
+    let transferred = genes.map(|g| {
+        let entrez: Vec<u32> = g.iter().map(|&i| task.data.genes[i].entrez).collect();
+        transfer.concept_rows(&entrez, &columns)
+    });
+    let mix = |p: usize, alpha: f32| -> Vec<f32> {
+        let (rows, covered) = &transferred[p];
+        let mut out = network[p].clone();
+        for (i, &c) in covered.iter().enumerate() {
+            if c {
+                for k in i * w..(i + 1) * w {
+                    out[k] = alpha * network[p][k] + (1.0 - alpha) * rows[k];
+                }
+            }
+        }
+        out
+    };
+    let phenotypes = |concepts: &[f32]| -> anyhow::Result<Vec<f32>> {
+        let rows: Vec<Vec<f32>> = concepts.chunks(w).map(<[f32]>::to_vec).collect();
+        let out = pollster::block_on(predictor.predict_from_concepts(&rows))?;
+        Ok(out.into_iter().flat_map(|p| p.phenotypes).collect())
+    };
+    let all: Vec<usize> = (0..width).collect();
+    let mut best: Option<(f64, f32)> = None;
+    for step in 0..=10 {
+        let alpha = step as f32 / 10.0;
+        let scores = phenotypes(&mix(0, alpha))?;
+        let score = metrics::fmax(&scores, valid_truth, width, &all).fmax + metrics::macro_auc(&scores, valid_truth, width, &all).auc;
+        eprintln!("homology mix alpha {alpha:.1}: validation Fmax + AUC {score:.4}");
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, alpha));
+        }
+    }
+    let alpha = best.expect("eleven weights tried").1;
+    let concepts = [mix(0, alpha), mix(1, alpha)];
+    let phenotypes = [phenotypes(&concepts[0])?, phenotypes(&concepts[1])?];
+    Ok(Mixed { alpha, concepts, phenotypes })
+}
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -210,6 +276,14 @@ pub struct EvalArgs {
     /// and its concept figures depend on the concept choice).
     #[arg(long)]
     pub reuse_baselines: bool,
+    /// The Swiss-Prot pretraining set for the homology component (default: the package cache's
+    /// swissprot/proteins.tsv.gz; `genepheno data swissprot` builds it). Without it the
+    /// "sequence + homology" rows are left out, with a note.
+    #[arg(long)]
+    pub homology_set: Option<PathBuf>,
+    /// Only run (or reuse) the homology search and exit: it takes a while, and can run ahead.
+    #[arg(long)]
+    pub homology_search_only: bool,
 }
 
 /// A model row given on the command line (`--model LABEL=PATH`).
@@ -341,6 +415,18 @@ const BASELINE_NOTE: &str = "baselines:";
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let names = if args.dataset.is_empty() { vec!["hpo".into(), "mp".into(), "gwas".into()] } else { args.dataset.clone() };
     std::fs::create_dir_all(&args.json)?;
+    let cache = crate::data::fetch::default_cache_dir();
+    let swissprot = crate::data::swissprot::default_dir(&cache);
+    let set_path = args.homology_set.clone().unwrap_or_else(|| swissprot.join(crate::data::swissprot::PROTEINS_FILE));
+    let transfer = if set_path.exists() {
+        Some(homology::Transfer::load(&args.data, &set_path, &swissprot.join("homology"))?)
+    } else {
+        eprintln!("no pretraining set at {}: no homology rows", set_path.display());
+        None
+    };
+    if args.homology_search_only {
+        return Ok(());
+    }
     for name in &names {
         let mut results = Results {
             dataset_version: dataset_version(&args.data)?,
@@ -354,7 +440,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         let task = Task::new(data, SplitKind::Homology, &ConceptChoice::default())?;
         let path = args.json.join(format!("{name}.json"));
         let previous = if args.reuse_baselines { reusable(&path, &results) } else { None };
-        evaluate_dataset(name, &task, &args, &mut results, previous)?;
+        evaluate_dataset(name, &task, &args, &mut results, previous, transfer.as_ref())?;
         std::fs::write(&path, serde_json::to_vec_pretty(&results)?)?;
         eprintln!("wrote {}", path.display());
     }
@@ -398,6 +484,7 @@ fn evaluate_dataset(
     args: &EvalArgs,
     results: &mut Results,
     previous: Option<Results>,
+    transfer: Option<&homology::Transfer>,
 ) -> anyhow::Result<()> {
     let split = task.data.split(SplitKind::Homology);
     let width = task.label_count();
@@ -481,6 +568,24 @@ fn evaluate_dataset(
                 }
             }
             push(results, &model_row.label, mode, scores, concepts);
+            if mode == Mode::Sequence {
+                match transfer {
+                    Some(transfer) => {
+                        let [v, t] = [&valid.concepts, &test.concepts];
+                        let mixed = with_homology(&model, &meta, task, transfer, [parts[0].1, parts[1].1], [v, t], &truths[0])?;
+                        let concepts = [Some(concept_figures(0, &columns, &mixed.concepts[0])), Some(concept_figures(1, &columns, &mixed.concepts[1]))];
+                        results.notes.push(format!(
+                            "{name}: \"{}\" sequence + homology: alpha {:.1} chosen on validation (network weight; 0 = homology alone); {} of {} held-out human proteins have Swiss-Prot hits",
+                            model_row.label,
+                            mixed.alpha,
+                            transfer.with_hits(),
+                            transfer.searched
+                        ));
+                        push(results, &model_row.label, Mode::SequenceHomology, [mixed.phenotypes[0].clone(), mixed.phenotypes[1].clone()], concepts);
+                    }
+                    None => results.notes.push(format!("{name}: no homology rows (no pretraining set)")),
+                }
+            }
         }
     }
 
