@@ -15,6 +15,19 @@ pub const DATASETS: &[(&str, &str)] = &[
     ("gwas", "GWAS-like traits (dbGaP gene sets)"),
 ];
 
+/// What a user must know before reading a set's lists, where its test figures call for it
+/// (docs/MODEL_CARD.md has them).
+fn dataset_caveat(value: &str) -> Option<&'static str> {
+    match value {
+        "gwas" => Some(
+            "On held-out genes this model does not beat ranking each trait by how often it occurs \
+             (test Fmax below label frequency, AUC a few points above chance; docs/MODEL_CARD.md): \
+             treat its lists as weak hints.",
+        ),
+        _ => None,
+    }
+}
+
 fn dataset_label(value: &str) -> &'static str {
     DATASETS.iter().find(|(v, _)| *v == value).map_or("", |(_, l)| l)
 }
@@ -124,6 +137,7 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                     {format!("{} · model {} · data {}. ", dataset_label(&m.dataset), m.model_version, m.dataset_version)}
                     {m.licence.clone()}
                 </p>
+                {dataset_caveat(&m.dataset).map(|c| view! { <p class="notice" data-testid="dataset-caveat">{c}</p> })}
             })}
             <Show when=move || { ready_total.get() > 0 && predictions.status.get() == Status::Ready }>
                 <div class="run" data-testid="run-status"

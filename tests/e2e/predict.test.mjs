@@ -235,3 +235,15 @@ test("a software GPU is left aside automatically; chosen, the GPU gives the CPU'
     assert.ok(worst <= 1e-3, `largest difference ${worst}`);
   });
 });
+
+test("the GWAS-like set says plainly that it does not beat label frequency; the others carry no such caveat", async () => {
+  await journey(async (page) => {
+    await waitForModel(page);
+    assert.equal(await page.getByTestId("dataset-caveat").count(), 0);
+    await page.getByTestId("dataset-select").selectOption("gwas");
+    await page.getByTestId("dataset-caveat").waitFor({ timeout: 60_000 });
+    assert.match(await page.getByTestId("dataset-caveat").innerText(), /does not beat ranking each trait by how often it occurs/);
+    assert.match(await page.getByTestId("licence").innerText(), /GWAS-like/);
+    await screenshot(page, "gwas-caveat");
+  });
+});

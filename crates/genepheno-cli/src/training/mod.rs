@@ -229,6 +229,12 @@ pub struct TrainArgs {
     pub pretrained: Option<PathBuf>,
 }
 
+/// A `genepheno pretrain` output, loaded on the training device: parameters loaded elsewhere and
+/// moved are not tracked by autodiff, and stage 2 could not take their gradients.
+pub fn load_pretrained(dir: &Path) -> anyhow::Result<(crate::pretrain::Pretrained, GenePheno)> {
+    crate::pretrain::Pretrained::load(dir, &Device::flex().autodiff())
+}
+
 pub fn dataset_kind(name: &str) -> anyhow::Result<DatasetKind> {
     DatasetKind::ALL
         .into_iter()
@@ -259,7 +265,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let data = Dataset::load(&args.data, kind)?;
     let pretrained = match &args.pretrained {
         Some(dir) => {
-            let (meta, model) = crate::pretrain::Pretrained::load(dir, &Device::flex())?;
+            let (meta, model) = load_pretrained(dir)?;
             eprintln!(
                 "pretrained encoder from {} (epoch {}, human validation concept AUC {:.4}, {} concepts)",
                 dir.display(),
@@ -625,7 +631,9 @@ pub fn train(
     let mut model = match pretrained {
         Some(m) => {
             anyhow::ensure!(m.concept_count() == nc, "pretrained model has {} concepts, the task {nc}", m.concept_count());
-            m.with_phenotypes(nl, &device).to_device(&device)
+            // Loaded on this device already: `to_device` here would put a recorded move in front
+            // of every parameter, and the second backward pass would find that tape consumed.
+            m.with_phenotypes(nl, &device)
         }
         None => model_config.init(&device),
     };
@@ -928,5 +936,39 @@ pub(crate) mod tests {
         let p = pollster::block_on(predictor.predict(&[b"MKKLKKAKKMKKLKKAKK"])).unwrap();
         assert_eq!(p[0].phenotypes.len(), 3);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The `--pretrained` path as the command takes it: a pretraining output written to disk,
+    /// loaded, and fine-tuned for several steps (two bugs lived here: untracked parameters, and a
+    /// recorded device move whose tape the second backward pass found consumed).
+    #[test]
+    fn fine_tuning_starts_from_a_pretrained_model_on_disk() {
+        let task = toy_task();
+        let mut config = TrainConfig::new(Variant::Full);
+        (config.encoder_epochs, config.head_epochs, config.tune_epochs) = (3, 2, 1);
+        (config.batch_size, config.head_batch_size, config.channels, config.hidden, config.max_train_len) = (4, 8, 8, 16, 64);
+        let model_config = config.model_config(&task);
+        let pretrained = model_config.init(&Device::flex());
+        let bytes = store::to_bytes(&pretrained).unwrap();
+        let dir = std::env::temp_dir().join(format!("genepheno-pretrained-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let meta = crate::pretrain::Pretrained {
+            model: model_config,
+            concepts: task.concepts.iter().map(|&t| task.data.go_terms[t].id.clone()).collect(),
+            weights_sha256: genepheno::model::metadata::sha256_hex(&bytes),
+            epoch: 1,
+            valid_concept_auc: 0.5,
+            config: crate::pretrain::PretrainConfig::default(),
+            set_sha256: "toy".into(),
+        };
+        std::fs::write(dir.join("pretrained.json"), serde_json::to_vec(&meta).unwrap()).unwrap();
+        std::fs::write(dir.join("pretrained.bpk"), &bytes).unwrap();
+        let (_, model) = load_pretrained(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let trained = train(&task, &[], &config, "toy", Some(model)).unwrap();
+        // Epoch 0 (the pretrained model as it is) and three fine-tuned epochs of 4 batches each.
+        let encoder: Vec<_> = trained.log.iter().filter(|e| e.stage == 2).collect();
+        assert_eq!(encoder.len(), 4);
+        assert!(encoder[1..].iter().all(|e| e.loss.is_finite()), "{:?}", encoder.iter().map(|e| e.loss).collect::<Vec<_>>());
     }
 }
