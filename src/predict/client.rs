@@ -11,13 +11,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use genepheno::protocol::{
-    Backend, BackendChoice, ConceptSource, Detail, Explained, Item, ModelSummary, Request, Response, Scored,
+    Backend, BackendChoice, ConceptSource, Detail, Explained, Item, ModelSummary, Reason, Request, Response, Scored,
+    Subject,
 };
+use genepheno::scheduler::Run;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker};
-
-use super::scheduler::Run;
 
 /// Where the model is.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +30,17 @@ pub enum Status {
     Ready,
     /// Loading failed; the message says why.
     Failed(String),
+}
+
+/// A detail or an explanation the worker could not give: for which record, in which concept
+/// mode (and for which phenotype), and why. Only the view that asked for it shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Refused {
+    pub key: u32,
+    pub source: ConceptSource,
+    /// The phenotype of a refused explanation (`None` for a detail).
+    pub phenotype: Option<u32>,
+    pub reason: Reason,
 }
 
 /// Most workers scoring at once: enough for common laptops; each holds its own model copy
@@ -68,7 +79,11 @@ pub struct Predictions {
     pub run: RwSignal<Run>,
     pub detail: RwSignal<Option<Arc<Detail>>>,
     pub explained: RwSignal<Option<Arc<Explained>>>,
-    /// A request the worker could not serve.
+    /// The last detail the worker could not give (the record view shows it for that record).
+    pub detail_refused: RwSignal<Option<Refused>>,
+    /// The last explanation the worker could not give (shown in place of that explanation).
+    pub explain_refused: RwSignal<Option<Refused>>,
+    /// An answer or request that could not be read (it names no view to report it in).
     pub error: RwSignal<Option<String>>,
     /// The workers' WebAssembly memory together, as last reported.
     pub worker_memory: RwSignal<Option<u64>>,
@@ -94,6 +109,8 @@ impl Predictions {
             run: RwSignal::new(Run::default()),
             detail: RwSignal::new(None),
             explained: RwSignal::new(None),
+            detail_refused: RwSignal::new(None),
+            explain_refused: RwSignal::new(None),
             error: RwSignal::new(None),
             worker_memory: RwSignal::new(None),
             reference: RwSignal::new(None),
@@ -171,12 +188,7 @@ impl Predictions {
         self.helpers.set_value(Vec::new());
         self.lane_memory.update_value(|m| m.truncate(1));
         // Their batches go back to the waiting records.
-        self.run.update(|r| {
-            for lane in 1..r.lanes.len() {
-                r.lane_lost(lane);
-            }
-            r.lanes.truncate(1);
-        });
+        self.run.update(|r| r.helpers_lost());
     }
 
     /// A helper failed to load or crashed: it is ended, and its batch goes back to the queue.
@@ -208,10 +220,7 @@ impl Predictions {
                 self.note_memory(lane, memory_bytes);
                 self.scored(batch, results);
             }
-            Response::Error { message } => {
-                self.error.set(Some(message));
-                self.run.update(|r| r.fail());
-            }
+            Response::Error { about, reason } => self.refused(about, reason),
             // Progress, detail and explanations are the main worker's.
             _ => {}
         }
@@ -251,8 +260,7 @@ impl Predictions {
         self.model.set(None);
         self.backend.set(None);
         self.scores.set(HashMap::new());
-        self.detail.set(None);
-        self.explained.set(None);
+        self.forget_views();
         self.run.update(|r| r.reset());
         self.status.set(Status::Loading { file: "model metadata".into(), loaded: 0, total: None, from_cache: false });
         self.send(&Request::Load {
@@ -264,19 +272,44 @@ impl Predictions {
     /// Forgets every result (the inputs were cleared: keys would point at other records).
     pub fn forget_results(self) {
         self.scores.set(HashMap::new());
-        self.detail.set(None);
-        self.explained.set(None);
+        self.forget_views();
         self.run.update(|r| r.reset());
     }
 
-    /// Asks for every score of one record (answered into `detail`).
+    /// Forgets the selected record's detail and explanation, and why they were refused.
+    fn forget_views(self) {
+        self.detail.set(None);
+        self.explained.set(None);
+        self.detail_refused.set(None);
+        self.explain_refused.set(None);
+    }
+
+    /// Asks for every score of one record (answered into `detail`, or `detail_refused`).
     pub fn request_detail(self, key: u32, residues: String, source: ConceptSource) {
+        self.detail_refused.set(None);
         self.send(&Request::Detail { item: Item { key, residues }, source });
     }
 
-    /// Asks why one phenotype scored as it did (answered into `explained`).
+    /// Asks why one phenotype scored as it did (answered into `explained`, or
+    /// `explain_refused`).
     pub fn request_explanation(self, key: u32, residues: String, source: ConceptSource, phenotype: u32) {
+        self.explain_refused.set(None);
         self.send(&Request::Explain { item: Item { key, residues }, source, phenotype });
+    }
+
+    /// A request the worker could not serve: reported where it came from, and only there. A
+    /// failed batch marks its own records; a failed detail or explanation is that view's.
+    fn refused(self, about: Subject, reason: Reason) {
+        match about {
+            Subject::Batch(batch) => self.batch_failed(batch, reason),
+            Subject::Detail { key, source } => {
+                self.detail_refused.set(Some(Refused { key, source, phenotype: None, reason }))
+            }
+            Subject::Explanation { key, source, phenotype } => {
+                self.explain_refused.set(Some(Refused { key, source, phenotype: Some(phenotype), reason }))
+            }
+            Subject::Unreadable => self.error.set(Some(reason.to_string())),
+        }
     }
 
     fn receive(self, response: Response) {
@@ -323,10 +356,7 @@ impl Predictions {
             }
             Response::Detail(detail) => self.detail.set(Some(Arc::new(*detail))),
             Response::Explained(explained) => self.explained.set(Some(Arc::new(*explained))),
-            Response::Error { message } => {
-                self.error.set(Some(message));
-                self.run.update(|r| r.fail());
-            }
+            Response::Error { about, reason } => self.refused(about, reason),
         }
     }
 }

@@ -9,4 +9,4 @@ mod client;
 mod scheduler;
 
 pub use client::{Predictions, Status};
-pub use scheduler::Run;
+pub use genepheno::scheduler::Run;

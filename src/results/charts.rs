@@ -113,6 +113,12 @@ pub fn Explanation(predictions: Predictions, view: View) -> impl IntoView {
         (Some(e.key) == view.record.get() && Some(e.phenotype) == view.phenotype.get() && e.source == view.current_source(predictions))
             .then_some(e)
     };
+    // The worker could not explain this phenotype for this record in this mode: why.
+    let refused = move || {
+        let refused = predictions.explain_refused.get()?;
+        (Some(refused.key) == view.record.get() && refused.phenotype == view.phenotype.get() && refused.source == view.current_source(predictions))
+            .then_some(refused.reason)
+    };
     view! {
         {move || {
             let Some(phenotype) = view.phenotype.get() else {
@@ -121,6 +127,9 @@ pub fn Explanation(predictions: Predictions, view: View) -> impl IntoView {
             let Some(model) = predictions.model.get() else { return ().into_any() };
             let Some(term) = model.phenotypes.get(phenotype as usize).cloned() else { return ().into_any() };
             let Some(e) = explained() else {
+                if let Some(reason) = refused() {
+                    return view! { <p class="notice" data-testid="explanation-refused" role="alert">{format!("“{}” could not be explained: {reason}.", term.name)}</p> }.into_any();
+                }
                 return view! { <p class="hint">{format!("Explaining {}…", term.name)}</p> }.into_any();
             };
             let mut order: Vec<usize> = (0..e.contributions.len()).filter(|&i| e.contributions[i] != 0.0).collect();

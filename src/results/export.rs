@@ -1,6 +1,8 @@
 //! Exports (TSV and JSON, of this view or of every record) and sharing (a link, or a session
 //! file when the inputs are too large for one).
 
+use std::collections::BTreeSet;
+
 use genepheno::calibration::Applicability;
 use genepheno::protocol::{ConceptSource, Scored};
 use genepheno::results::{Export, ExportPhenotype, ExportRecord, known_and_new, ranked, term_lift};
@@ -43,7 +45,9 @@ fn build(scope: Scope, inputs: Inputs, predictions: Predictions, view: View) -> 
             let key = view.record.get_untracked()?;
             let source = untrack(|| view.current_source(predictions));
             let detail = predictions.detail.get_untracked().filter(|d| d.key == key && d.source == source);
-            let scored = predictions.scores.with_untracked(|s| s.get(&key).cloned())?;
+            let Some(scored) = predictions.scores.with_untracked(|s| s.get(&key).cloned()) else {
+                return failed(key, inputs, predictions).map(|r| Export::new(VIEW_SCOPE, &model, &options, vec![r]));
+            };
             let (scores, curated): (Vec<(u32, f32)>, Vec<u32>) = match &detail {
                 Some(d) => (d.phenotypes.iter().enumerate().map(|(i, s)| (i as u32, *s)).collect(), d.curated.clone()),
                 None if scored.source == source => (scored.top.clone(), scored.curated.clone()),
@@ -54,11 +58,14 @@ fn build(scope: Scope, inputs: Inputs, predictions: Predictions, view: View) -> 
             vec![record(&id, &scored, source, band, &scores, &curated, &model, &options)]
         }
         Scope::All => {
-            let mut keys: Vec<u32> = predictions.scores.with_untracked(|s| s.keys().copied().collect());
-            keys.sort_unstable();
+            // Scored records and those whose batch failed (with why), in input order.
+            let mut keys: BTreeSet<u32> = predictions.scores.with_untracked(|s| s.keys().copied().collect());
+            predictions.run.with_untracked(|r| keys.extend(r.failures().keys()));
             keys.into_iter()
                 .filter_map(|key| {
-                    let scored = predictions.scores.with_untracked(|s| s.get(&key).cloned())?;
+                    let Some(scored) = predictions.scores.with_untracked(|s| s.get(&key).cloned()) else {
+                        return failed(key, inputs, predictions);
+                    };
                     let id = inputs.records.with_untracked(|r| r.get(key as usize).map(|r| r.id.clone()))?;
                     let band = untrack(|| super::applicability(&scored, scored.source, predictions));
                     Some(record(&id, &scored, scored.source, band, &scored.top, &scored.curated, &model, &options))
@@ -67,10 +74,19 @@ fn build(scope: Scope, inputs: Inputs, predictions: Predictions, view: View) -> 
         }
     };
     let scope = match scope {
-        Scope::View => "this view (the selected record's list with its filters, every row)",
+        Scope::View => VIEW_SCOPE,
         Scope::All => "all records (every scored record's phenotypes at or above the threshold, with the filters; a recognised known gene in known-gene mode: its curated phenotypes, then the new ones)",
     };
     Some(Export::new(scope, &model, &options, records))
+}
+
+const VIEW_SCOPE: &str = "this view (the selected record's list with its filters, every row)";
+
+/// A record whose batch failed: its id and why, when it did.
+fn failed(key: u32, inputs: Inputs, predictions: Predictions) -> Option<ExportRecord> {
+    let reason = predictions.run.with_untracked(|r| r.failure(key).cloned())?;
+    let id = inputs.records.with_untracked(|r| r.get(key as usize).map(|r| r.id.clone()))?;
+    Some(ExportRecord::failed(&id, &reason.to_string()))
 }
 
 /// One record's rows: for a known gene in known-gene mode its curated phenotypes (group `known`,
@@ -113,6 +129,7 @@ fn record(
         },
         applicability: band.map(|b| b.code().to_string()),
         phenotypes,
+        problem: None,
     }
 }
 

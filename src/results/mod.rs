@@ -133,11 +133,14 @@ impl View {
 
 /// Keeps the selection meaningful and asks the worker for what the selection needs.
 pub fn wire(inputs: Inputs, predictions: Predictions, view: View) {
-    // Select the first scored record when nothing is selected.
+    // Select the first scored (or failed) record when nothing is selected.
     Effect::new(move |_| {
-        if view.record.get().is_none()
-            && let Some(first) = predictions.scores.with(|s| s.keys().min().copied())
-        {
+        if view.record.get().is_some() {
+            return;
+        }
+        let scored = predictions.scores.with(|s| s.keys().min().copied());
+        let failed = predictions.run.with(|r| r.failures().keys().next().copied());
+        if let Some(first) = scored.into_iter().chain(failed).min() {
             view.record.set(Some(first));
         }
     });
@@ -182,7 +185,7 @@ pub fn wire(inputs: Inputs, predictions: Predictions, view: View) {
 
 #[component]
 pub fn ResultsPanel(inputs: Inputs, predictions: Predictions, view: View) -> impl IntoView {
-    let has_scores = move || predictions.scores.with(|s| !s.is_empty());
+    let has_scores = move || predictions.scores.with(|s| !s.is_empty()) || predictions.run.with(|r| !r.failures().is_empty());
     view! {
         <Show when=has_scores>
             <section class="results" aria-label="Predictions" data-testid="results">

@@ -153,10 +153,16 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                     }
                     data-worker-memory=move || predictions.worker_memory.get().map(|m| m.to_string()).unwrap_or_default()
                     data-workers=move || predictions.run.with(Run::summary).workers.to_string()
-                    data-in-flight=move || predictions.run.with(Run::summary).in_flight.to_string()>
+                    data-in-flight=move || predictions.run.with(Run::summary).in_flight.to_string()
+                    data-failed=move || predictions.run.with(Run::summary).failed.to_string()>
                     {move || {
                         let run = predictions.run.with(Run::summary);
                         let (done, total) = (scored(), ready_total.get());
+                        // Records whose batch failed are done too: they are not sent again.
+                        let failed = match run.failed {
+                            0 => String::new(),
+                            n => format!("; {} could not be scored (the summary says why)", group(n)),
+                        };
                         let elapsed = match (run.started_ms, run.finished_ms) {
                             (Some(s), Some(f)) if f > s => Some((f - s) / 1000.0),
                             _ => None,
@@ -166,22 +172,22 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                         if done >= total {
                             let took = elapsed.map(|s| format!(" in {s:.1} s")).unwrap_or_default();
                             format!("All {} ready records scored{took}{rate}", group(total))
+                        } else if done + run.failed >= total {
+                            format!("Done: {} of {} records scored{failed}{rate}", group(done), group(total))
                         } else if run.cancelled && run.in_flight > 0 {
-                            format!("Cancelling: {} of {} records scored; finishing the batches in progress…", group(done), group(total))
+                            format!("Cancelling: {} of {} records scored{failed}; finishing the batches in progress…", group(done), group(total))
                         } else if run.cancelled {
-                            format!("Cancelled: {} of {} records scored", group(done), group(total))
-                        } else if run.failed {
-                            format!("Stopped: {} of {} records scored", group(done), group(total))
+                            format!("Cancelled: {} of {} records scored{failed}", group(done), group(total))
                         } else {
-                            format!("Scoring: {} of {} records{rate}", group(done), group(total))
+                            format!("Scoring: {} of {} records{failed}{rate}", group(done), group(total))
                         }
                     }}
-                    <progress max=move || ready_total.get().to_string() value=move || scored().to_string()
+                    <progress max=move || ready_total.get().to_string() value=move || (scored() + predictions.run.with(Run::summary).failed).to_string()
                         aria-label="Records scored"></progress>
                     {move || {
                         let run = predictions.run.with(Run::summary);
-                        let unfinished = scored() < ready_total.get();
-                        if unfinished && !run.cancelled && !run.failed {
+                        let unfinished = scored() + run.failed < ready_total.get();
+                        if unfinished && !run.cancelled {
                             view! { <button class="secondary" data-testid="cancel" on:click=move |_| predictions.cancel()>"Cancel"</button> }.into_any()
                         } else if unfinished {
                             view! { <button class="secondary" data-testid="resume" on:click=move |_| predictions.resume()>"Resume"</button> }.into_any()

@@ -90,6 +90,13 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
         }
     });
     let scored = move || view.record.get().and_then(|k| predictions.scores.with(|s| s.get(&k).cloned()));
+    // What went wrong for the selected record, shown in this view only: its batch failed, or
+    // its full detail (in the current mode) was refused.
+    let failure = move || view.record.get().and_then(|k| predictions.run.with(|r| r.failure(k).cloned()));
+    let refused = move || {
+        let (key, source) = (view.record.get()?, view.current_source(predictions));
+        predictions.detail_refused.get().filter(|r| r.key == key && r.source == source).map(|r| r.reason)
+    };
 
     view! {
         {move || record().map(|r| view! {
@@ -115,6 +122,22 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
                             {band.map(applicability_badge)}
                             <span class="hint">{format!(" {nearest} Concept confidence {:.2}.", s.signals.concept_confidence)}</span>
                         </p>
+                    }
+                })}
+                {move || failure().map(|reason| {
+                    let alone = if lists.with(Option::is_some) { " The scores below were computed for it alone." } else { "" };
+                    view! {
+                        <p class="notice error" data-testid="record-failed" role="alert">{format!("This record could not be scored in its batch: {reason}.{alone}")}</p>
+                    }
+                })}
+                {move || refused().map(|reason| {
+                    let fallback = if lists.with(Option::is_some) {
+                        format!(" The list shows the scores of its batch (those at or above {:.2}).", genepheno::protocol::LIST_FLOOR)
+                    } else {
+                        String::new()
+                    };
+                    view! {
+                        <p class="notice" data-testid="detail-refused" role="alert">{format!("The full scores of this record could not be computed: {reason}.{fallback}")}</p>
                     }
                 })}
                 <KnownGenePanel predictions=predictions view=view />
@@ -181,6 +204,10 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
                     <div class="ranking">
                         {move || {
                             let Some((list, known, curated)) = lists.get() else {
+                                // Nothing will come when the batch or the detail failed (said above).
+                                if failure().is_some() || refused().is_some() {
+                                    return view! { <p class="hint">"No phenotypes to list."</p> }.into_any();
+                                }
                                 return view! { <p class="hint">"Scoring…"</p> }.into_any();
                             };
                             let Some(model) = model() else { return ().into_any() };
@@ -339,7 +366,10 @@ fn KnownGenePanel(predictions: Predictions, view: View) -> impl IntoView {
             }
             None => view! {
                 <div class="similar" data-testid="similar-genes">
-                    {move || detail().map(|d| if d.similar.is_empty() {
+                    {move || detail().map(|d| if let Some(gene) = &d.known {
+                        // Known, though its batch said nothing (it failed): the detail says so.
+                        view! { <p><strong>{format!("Known gene: {}", known_label(gene))}</strong></p> }.into_any()
+                    } else if d.similar.is_empty() {
                         view! { <p class="hint">"No known human gene shares enough sequence with this one to be listed."</p> }.into_any()
                     } else {
                         view! {

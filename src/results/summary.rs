@@ -1,6 +1,9 @@
 //! Every scored record at a glance: its known gene (if recognised), how many phenotypes reach
 //! the threshold, and its most specific predicted phenotypes. A row selects the record.
 
+use std::collections::BTreeSet;
+
+use genepheno::calibration::Applicability;
 use genepheno::protocol::{ConceptSource, KnownGene};
 use genepheno::results::{known_and_new, ranked};
 use leptos::prelude::*;
@@ -26,13 +29,21 @@ pub fn known_label(known: &KnownGene) -> String {
     }
 }
 
+/// A summary row after the record's id.
+enum Row {
+    Scored { known: Option<String>, band: Option<Applicability>, called: usize, known_count: Option<usize>, top: Vec<String> },
+    /// Its batch could not be scored: why.
+    Failed(String),
+}
+
 #[component]
 pub fn SummaryTable(inputs: Inputs, predictions: Predictions, view: View) -> impl IntoView {
     let page = RwSignal::new(0usize);
+    // Scored records and those whose batch failed, in input order.
     let keys = Memo::new(move |_| {
-        let mut keys: Vec<u32> = predictions.scores.with(|s| s.keys().copied().collect());
-        keys.sort_unstable();
-        keys
+        let mut keys: BTreeSet<u32> = predictions.scores.with(|s| s.keys().copied().collect());
+        predictions.run.with(|r| keys.extend(r.failures().keys()));
+        keys.into_iter().collect::<Vec<u32>>()
     });
     let pages = move || keys.with(|k| k.len().div_ceil(PAGE_ROWS).max(1));
     let rows = move || {
@@ -44,8 +55,11 @@ pub fn SummaryTable(inputs: Inputs, predictions: Predictions, view: View) -> imp
             page_keys
                 .into_iter()
                 .filter_map(|key| {
-                    let scored = predictions.scores.with(|s| s.get(&key).cloned())?;
                     let id = inputs.records.with(|r| r.get(key as usize).map(|r| r.id.clone()))?;
+                    let Some(scored) = predictions.scores.with(|s| s.get(&key).cloned()) else {
+                        let reason = predictions.run.with(|r| r.failure(key).cloned())?;
+                        return Some((key, id, Row::Failed(reason.to_string())));
+                    };
                     let name = |list: Vec<(u32, f32)>| -> Vec<String> {
                         list.into_iter().take(3).map(|(i, s)| format!("{} {}", model.phenotypes[i as usize].name, score(s))).collect()
                     };
@@ -61,7 +75,7 @@ pub fn SummaryTable(inputs: Inputs, predictions: Predictions, view: View) -> imp
                         (list.len(), None, name(list))
                     };
                     let band = applicability(&scored, scored.source, predictions);
-                    Some((key, id, scored.known.as_ref().map(known_label), band, called, known_count, top))
+                    Some((key, id, Row::Scored { known: scored.known.as_ref().map(known_label), band, called, known_count, top }))
                 })
                 .collect::<Vec<_>>(),
         )
@@ -81,17 +95,11 @@ pub fn SummaryTable(inputs: Inputs, predictions: Predictions, view: View) -> imp
                         <th scope="col">"Top predicted phenotypes (new, for a known gene)"</th>
                     </tr></thead>
                     <tbody>
-                        {move || rows().unwrap_or_default().into_iter().map(|(key, id, known, band, called, known_count, top)| {
+                        {move || rows().unwrap_or_default().into_iter().map(|(key, id, row)| {
                             let selected = move || view.record.get() == Some(key);
-                            view! {
-                                <tr class:selected=selected>
-                                    <td class="id">
-                                        <button class="link" aria-pressed=move || selected().to_string()
-                                            data-testid="summary-record"
-                                            on:click=move |_| { view.record.set(Some(key)); view.phenotype.set(None); }>
-                                            {id}
-                                        </button>
-                                    </td>
+                            let failed = matches!(row, Row::Failed(_));
+                            let cells = match row {
+                                Row::Scored { known, band, called, known_count, top } => view! {
                                     <td>{known.unwrap_or_default()}</td>
                                     <td>{band.map(applicability_badge)}</td>
                                     <td class="num">{group(called)}</td>
@@ -100,6 +108,21 @@ pub fn SummaryTable(inputs: Inputs, predictions: Predictions, view: View) -> imp
                                         {known_count.is_some().then(|| view! { <span class="group-tag new" data-testid="summary-new">"New: "</span> })}
                                         {if top.is_empty() { "none called".to_string() } else { top.join(" · ") }}
                                     </td>
+                                }.into_any(),
+                                Row::Failed(reason) => view! {
+                                    <td colspan="4" class="problem" data-testid="summary-failed">{format!("Not scored: {reason}.")}</td>
+                                }.into_any(),
+                            };
+                            view! {
+                                <tr class:selected=selected class:failed=failed>
+                                    <td class="id">
+                                        <button class="link" aria-pressed=move || selected().to_string()
+                                            data-testid="summary-record"
+                                            on:click=move |_| { view.record.set(Some(key)); view.phenotype.set(None); }>
+                                            {id}
+                                        </button>
+                                    </td>
+                                    {cells}
                                 </tr>
                             }
                         }).collect_view()}

@@ -55,10 +55,11 @@ export async function launchBrowser({ webgpu = true } = {}) {
 
 /**
  * Opens the app in a fresh page that records console errors, page errors and every request, and
- * waits until the app has mounted.
+ * waits until the app has mounted. `init`: a script run in the page before the app's own.
  */
-export async function openApp(browser, origin, { hash = "" } = {}) {
+export async function openApp(browser, origin, { hash = "", init } = {}) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  if (init) await context.addInitScript(init);
   const page = await context.newPage();
   const problems = [];
   const requests = [];

@@ -14,7 +14,7 @@ use genepheno::model::burn::prelude::Device;
 use genepheno::model::{ModelError, ModelMetadata, Prediction, Predictor, store};
 use genepheno::protocol::{
     Backend, BackendChoice, ConceptSource, Detail, Explained, Item, KnownGene, LIST_FLOOR, Loaded,
-    ModelSummary, Request, Response, Scored, Similar, Term, max_abs_difference, top_scores,
+    ModelSummary, Reason, Request, Response, Scored, Similar, Term, max_abs_difference, top_scores,
 };
 use genepheno::calibration::{Calibration, NearestTraining, Signals, concept_confidence, prior};
 use genepheno::reference::{Identification, ReferenceSet, SplitPart};
@@ -88,16 +88,14 @@ impl Engine {
                 }
             }
             other => {
+                // Every other request names what it asked for, so its error goes to that view.
+                let Some(about) = other.subject() else { return };
                 let model = engine.borrow().model.clone();
-                let Some(model) = model else {
-                    post(&Response::Error { message: "no model is loaded yet".into() });
-                    return;
+                let answer = match model {
+                    Some(model) => model.serve(other).await,
+                    None => Err(Reason::NoModel),
                 };
-                let response = match model.serve(other).await {
-                    Ok(response) => response,
-                    Err(message) => Response::Error { message },
-                };
-                post(&response);
+                post(&answer.unwrap_or_else(|reason| Response::Error { about, reason }));
             }
         }
     }
@@ -381,7 +379,7 @@ impl Model {
 
     /// Runs `job` on the active backend; if the GPU fails, switches to the CPU for good, tells
     /// the page, and runs it there.
-    async fn run<T>(&self, job: impl AsyncFn(&Predictor) -> Result<T, ModelError>) -> Result<T, String> {
+    async fn run<T>(&self, job: impl AsyncFn(&Predictor) -> Result<T, ModelError>) -> Result<T, Reason> {
         if self.backend.get() == Backend::Gpu {
             match job(self.active()).await {
                 Ok(value) => return Ok(value),
@@ -394,37 +392,35 @@ impl Model {
                 }
             }
         }
-        job(&self.cpu).await.map_err(|e| e.to_string())
+        job(&self.cpu).await.map_err(|e| Reason::Compute(e.to_string()))
     }
 
-    async fn prediction(&self, item: &Item, source: ConceptSource) -> Result<Prediction, String> {
+    async fn prediction(&self, item: &Item, source: ConceptSource) -> Result<Prediction, Reason> {
         if item.residues.is_empty() {
-            return Err(format!("sequence {} is empty", item.key));
+            return Err(Reason::EmptySequence);
         }
         match source {
             ConceptSource::Sequence => {
                 let protein = item.residues.as_bytes();
                 let mut out = self.run(async |p: &Predictor| p.predict(&[protein]).await).await?;
-                out.pop().ok_or_else(|| "no prediction".to_string())
+                out.pop().ok_or_else(|| Reason::Incomplete("no prediction".into()))
             }
             ConceptSource::CuratedGo => {
-                let (gene, _) = self
-                    .identify(&item.residues)
-                    .ok_or("this sequence is not a known gene, so it has no curated GO annotations")?;
-                let reference = self.reference.as_ref().ok_or("no reference set")?;
+                let reference = self.reference.as_ref().ok_or(Reason::NoReferenceSet)?;
+                let (gene, _) = self.identify(&item.residues).ok_or(Reason::NotAKnownGene)?;
                 let row = reference.concept_vector(gene, self.cpu.metadata().concepts.len());
                 let mut out = self.run(async |p: &Predictor| p.predict_from_concepts(std::slice::from_ref(&row)).await).await?;
-                out.pop().ok_or_else(|| "no prediction".to_string())
+                out.pop().ok_or_else(|| Reason::Incomplete("no prediction".into()))
             }
         }
     }
 
-    async fn serve(&self, request: Request) -> Result<Response, String> {
+    async fn serve(&self, request: Request) -> Result<Response, Reason> {
         match request {
             Request::Load { .. } => unreachable!("handled by the engine"),
             Request::Score { batch, items } => {
                 if items.iter().any(|i| i.residues.is_empty()) {
-                    return Err("an empty sequence cannot be scored".into());
+                    return Err(Reason::EmptySequence);
                 }
                 let proteins: Vec<&[u8]> = items.iter().map(|i| i.residues.as_bytes()).collect();
                 let predictions = self.run(async |p: &Predictor| p.predict(&proteins).await).await?;
@@ -447,7 +443,7 @@ impl Model {
                     let signals = self.signals(&item.residues, &p.concepts);
                     let scored = match (found, &self.reference) {
                         (Some((gene, known)), Some(reference)) => {
-                            let curated_scores = from_curated.next().ok_or("known-gene scores missing")?;
+                            let curated_scores = from_curated.next().ok_or_else(|| Reason::Incomplete("known-gene scores missing".into()))?;
                             let curated = reference.gene(gene).phenotypes.clone();
                             let mut top = top_scores(&curated_scores.phenotypes, LIST_FLOOR);
                             let listed: std::collections::HashSet<u32> = top.iter().map(|(i, _)| *i).collect();
@@ -494,7 +490,7 @@ impl Model {
             Request::Explain { item, source, phenotype } => {
                 let prediction = self.prediction(&item, source).await?;
                 let index = phenotype as usize;
-                let score = *prediction.phenotypes.get(index).ok_or("no such phenotype")?;
+                let score = *prediction.phenotypes.get(index).ok_or(Reason::NoSuchPhenotype(phenotype))?;
                 let concepts = prediction.concepts;
                 let why = self.run(async |p: &Predictor| p.explain(&concepts, index).await).await?;
                 let logit = why.bias + why.contributions.iter().sum::<f32>();

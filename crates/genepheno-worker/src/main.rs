@@ -25,7 +25,7 @@ mod worker {
     use std::collections::VecDeque;
     use std::rc::Rc;
 
-    use genepheno::protocol::{Request, Response};
+    use genepheno::protocol::{Reason, Request, Response, Subject};
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
@@ -71,7 +71,8 @@ mod worker {
             let request = match event.data().as_string().map(|s| serde_json::from_str::<Request>(&s)) {
                 Some(Ok(request)) => request,
                 other => {
-                    post(&Response::Error { message: format!("unreadable request: {other:?}") });
+                    let reason = Reason::Unreadable(format!("{other:?}"));
+                    post(&Response::Error { about: Subject::Unreadable, reason });
                     return;
                 }
             };

@@ -5,6 +5,7 @@ pub mod batching;
 pub mod calibration;
 pub mod protocol;
 pub mod results;
+pub mod scheduler;
 pub mod reference;
 pub mod sequence;
 pub mod share;

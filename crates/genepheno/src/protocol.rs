@@ -97,8 +97,46 @@ pub enum Response {
     Detail(Box<Detail>),
     /// Answer to `Explain`.
     Explained(Box<Explained>),
-    /// A request could not be served (the model is not loaded, or the device failed).
-    Error { message: String },
+    /// A request could not be served: which one (`about`), and why. The page reports it where
+    /// that request came from (one batch's records, the record view, one explanation), so a
+    /// failed view never stops scoring.
+    Error { about: Subject, reason: Reason },
+}
+
+/// What a request asked for: an error answer names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Subject {
+    /// The score batch with this number.
+    Batch(u64),
+    /// The detail of record `key` in one concept mode.
+    Detail { key: u32, source: ConceptSource },
+    /// The explanation of one phenotype's score for record `key`.
+    Explanation { key: u32, source: ConceptSource, phenotype: u32 },
+    /// A request the worker could not read, so it cannot say which it was.
+    Unreadable,
+}
+
+/// Why the worker could not serve a request; the message is worded for the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Reason {
+    #[error("the model is not loaded yet")]
+    NoModel,
+    #[error("the sequence is empty, so there is nothing to score")]
+    EmptySequence,
+    #[error("this sequence is not a known gene, so it has no curated GO annotations")]
+    NotAKnownGene,
+    #[error("the known-gene reference set is not loaded, so curated GO annotations are not available")]
+    NoReferenceSet,
+    #[error("phenotype number {0} is not in this model")]
+    NoSuchPhenotype(u32),
+    /// The model failed while computing (the backend's own words).
+    #[error("the model failed while computing: {0}")]
+    Compute(String),
+    /// The model answered with fewer results than asked for (a defect, never expected).
+    #[error("the model's answer was incomplete ({0})")]
+    Incomplete(String),
+    #[error("the worker could not read the request: {0}")]
+    Unreadable(String),
 }
 
 /// What the page needs to know about the loaded model.
@@ -277,6 +315,19 @@ impl Request {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("requests always serialise")
     }
+
+    /// What an error answer to this request names; `None` for `Load`, which fails with
+    /// [`Response::Failed`].
+    pub fn subject(&self) -> Option<Subject> {
+        match self {
+            Request::Load { .. } => None,
+            Request::Score { batch, .. } => Some(Subject::Batch(*batch)),
+            Request::Detail { item, source } => Some(Subject::Detail { key: item.key, source: *source }),
+            Request::Explain { item, source, phenotype } => {
+                Some(Subject::Explanation { key: item.key, source: *source, phenotype: *phenotype })
+            }
+        }
+    }
 }
 
 impl Response {
@@ -326,5 +377,27 @@ mod tests {
         };
         let back: Response = serde_json::from_str(&response.to_json()).unwrap();
         assert_eq!(back, response);
+        let error = Response::Error {
+            about: request.subject().unwrap(),
+            reason: Reason::NotAKnownGene,
+        };
+        let back: Response = serde_json::from_str(&error.to_json()).unwrap();
+        assert_eq!(back, error);
+    }
+
+    #[test]
+    fn an_error_names_the_request_it_answers() {
+        let item = Item { key: 4, residues: "MKT".into() };
+        let score = Request::Score { batch: 9, items: vec![item.clone()] };
+        assert_eq!(score.subject(), Some(Subject::Batch(9)));
+        let detail = Request::Detail { item: item.clone(), source: ConceptSource::CuratedGo };
+        assert_eq!(detail.subject(), Some(Subject::Detail { key: 4, source: ConceptSource::CuratedGo }));
+        let explain = Request::Explain { item, source: ConceptSource::Sequence, phenotype: 2 };
+        assert_eq!(
+            explain.subject(),
+            Some(Subject::Explanation { key: 4, source: ConceptSource::Sequence, phenotype: 2 })
+        );
+        let load = Request::Load { dataset: "hpo".into(), backend: BackendChoice::Cpu };
+        assert_eq!(load.subject(), None);
     }
 }

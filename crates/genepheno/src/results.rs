@@ -136,6 +136,23 @@ pub struct ExportRecord {
     /// The applicability band ([`crate::calibration::Applicability::code`]), when calibrated.
     pub applicability: Option<String>,
     pub phenotypes: Vec<ExportPhenotype>,
+    /// Why the record could not be scored (it then has no phenotypes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+impl ExportRecord {
+    /// A record that could not be scored, and why.
+    pub fn failed(record_id: &str, problem: &str) -> Self {
+        ExportRecord {
+            record_id: record_id.into(),
+            known_gene: None,
+            concepts_from: String::new(),
+            applicability: None,
+            phenotypes: Vec::new(),
+            problem: Some(problem.into()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -220,11 +237,15 @@ impl Export {
         ));
         out.push_str("# known genes: group 'known' = curated phenotypes (any score), 'new' = predicted at the threshold, not yet annotated\n");
         out.push_str(&format!("# licence: {}\n", clean(&self.licence)));
-        out.push_str("record_id\tknown_gene\tconcepts_from\tapplicability\tgroup\tterm_id\tterm_name\tsystem\tscore\tlift\tcurated\n");
+        out.push_str("record_id\tknown_gene\tconcepts_from\tapplicability\tgroup\tterm_id\tterm_name\tsystem\tscore\tlift\tcurated\tproblem\n");
         for record in &self.records {
+            // A record that could not be scored is one row: its id and why.
+            if let Some(problem) = &record.problem {
+                out.push_str(&format!("{}\t\t\t\t\t\t\t\t\t\t\t{}\n", clean(&record.record_id), clean(problem)));
+            }
             for p in &record.phenotypes {
                 out.push_str(&format!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.4}\t{}\t{}\n",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.4}\t{}\t{}\t\n",
                     clean(&record.record_id),
                     record.known_gene.as_deref().unwrap_or(""),
                     record.concepts_from,
@@ -358,18 +379,26 @@ mod tests {
                 curated: true,
                 group: "known".into(),
             }],
+            problem: None,
         };
-        let export = Export::new("this view", &model, &options, vec![record]);
+        let failed = ExportRecord::failed("r2", "the model failed while computing: out of\tmemory");
+        let export = Export::new("this view", &model, &options, vec![record, failed]);
         let tsv = export.to_tsv();
         let lines: Vec<&str> = tsv.lines().collect();
         assert_eq!(lines[0], "# GenePheno Web export: this view");
         assert!(lines[1].contains("model m1") && lines[1].contains("dataset version d1"));
         assert!(lines[2].ends_with("ordered by score"), "{}", lines[2]);
-        assert_eq!(lines[6], "bad id\tSCN1A\tcurated GO\tknown-gene\tknown\tHP:0001250\tSeizure\tnervous\t0.6123\t2.50\tyes");
-        assert_eq!(lines.len(), 7);
+        assert!(lines[5].ends_with("\tcurated\tproblem"), "{}", lines[5]);
+        assert_eq!(lines[6], "bad id\tSCN1A\tcurated GO\tknown-gene\tknown\tHP:0001250\tSeizure\tnervous\t0.6123\t2.50\tyes\t");
+        // Every row has the header's columns; a failed record is one row that says why.
+        assert_eq!(lines[7], "r2\t\t\t\t\t\t\t\t\t\t\tthe model failed while computing: out of memory");
+        assert!(lines[5..].iter().all(|l| l.split('\t').count() == 12));
+        assert_eq!(lines.len(), 8);
         let json: serde_json::Value = serde_json::from_str(&export.to_json()).unwrap();
         assert_eq!(json["scope"], "this view");
         assert_eq!(json["records"][0]["phenotypes"][0]["id"], "HP:0001250");
+        assert!(json["records"][0].get("problem").is_none());
+        assert_eq!(json["records"][1]["problem"], "the model failed while computing: out of\tmemory");
     }
 
     #[test]
