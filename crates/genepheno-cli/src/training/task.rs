@@ -111,18 +111,6 @@ impl Task {
         row
     }
 
-    /// The concept row from the gene's curated GO without phenotype-derived evidence (annotations
-    /// whose only evidence is IMP or IGI dropped before closing upward).
-    pub fn concept_row_without_phenotype_evidence(&self, gene: usize) -> Vec<f32> {
-        let mut row = vec![0f32; self.concept_count()];
-        for t in self.data.go_closed_without_phenotype_evidence(gene) {
-            if let Some(&c) = self.concept_of_go.get(&t) {
-                row[c] = 1.0;
-            }
-        }
-        row
-    }
-
     /// Whether the gene has curated GO at all (its concept row is a real target).
     pub fn has_go(&self, gene: usize) -> bool {
         !self.data.genes[gene].go_closed.is_empty()
