@@ -132,6 +132,19 @@ impl FastaStream {
         Ok(n > 0)
     }
 
+    /// Reads the next line of the current record (or of the header-less text) into `line`; false
+    /// at the end of the input or at the next header line, which is kept for the next record.
+    fn next_body_line(&mut self, line: &mut Vec<u8>) -> Result<bool, InputError> {
+        if !self.read_line(line)? {
+            return Ok(false);
+        }
+        if line.starts_with(b">") {
+            self.pending_header = Some(std::mem::take(line));
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
     /// The next records in input order (up to a few hundred); empty at the end of the input.
     pub fn next_items(&mut self) -> Result<Vec<Item>, InputError> {
         if self.finished {
@@ -142,14 +155,7 @@ impl FastaStream {
         if !self.started {
             self.started = true;
             // Header-less text before the first '>' line (the page names such records too).
-            loop {
-                if !self.read_line(&mut line)? {
-                    break;
-                }
-                if line.starts_with(b">") {
-                    self.pending_header = Some(std::mem::take(&mut line));
-                    break;
-                }
+            while self.next_body_line(&mut line)? {
                 self.leading.extend_from_slice(&line);
                 if self.leading.len() > MAX_RECORD_BYTES {
                     return Err(InputError::Format {
@@ -171,14 +177,7 @@ impl FastaStream {
             piece.extend_from_slice(&header);
             let mut letters = 0u64;
             let mut oversized = false;
-            loop {
-                if !self.read_line(&mut line)? {
-                    break;
-                }
-                if line.starts_with(b">") {
-                    self.pending_header = Some(std::mem::take(&mut line));
-                    break;
-                }
+            while self.next_body_line(&mut line)? {
                 if oversized {
                     letters += line.iter().filter(|b| !b.is_ascii_whitespace()).count() as u64;
                     continue;
