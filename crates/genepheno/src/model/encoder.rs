@@ -220,7 +220,13 @@ mod gradient_tests {
         let analytic = encoder.stem.weight.val().grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
         let base = plain.stem.weight.val().into_data().try_to_vec::<f32>().unwrap();
         let shape = plain.stem.weight.val().dims();
+        // The loss is piecewise linear in places (ReLU, max pooling): a weight whose nudge moves a
+        // unit across a kink has no derivative there, and its left and right difference quotients
+        // disagree. Such weights are set aside (the random draw depends on which tests share the
+        // device's generator, so which ones sit on a kink varies); the smooth ones must match.
+        let close = |x: f32, y: f32| (x - y).abs() <= 0.05 * (1.0 + y.abs());
         let mut report = Vec::new();
+        let mut kinks = Vec::new();
         for idx in [0usize, 7, 31, 100, 150, 200, 250] {
             let eps = 1e-3f32;
             let mut at = |delta: f32| {
@@ -230,12 +236,17 @@ mod gradient_tests {
                 e.stem.weight = burn::module::Param::from_data(TensorData::new(w, shape), &Device::flex());
                 loss(&e, &pbatch, &pweights).into_scalar::<f32>()
             };
-            let numeric = (at(eps) - at(-eps)) / (2.0 * eps);
-            let a = analytic[idx];
-            report.push((idx, numeric, a));
+            let (minus, zero, plus) = (at(-eps), at(0.0), at(eps));
+            let (left, right) = ((zero - minus) / eps, (plus - zero) / eps);
+            if !close(left, right) {
+                kinks.push((idx, left, right));
+                continue;
+            }
+            report.push((idx, (plus - minus) / (2.0 * eps), analytic[idx]));
         }
-        let bad: Vec<_> = report.iter().filter(|(_, n, a)| (n - a).abs() > 0.05 * (1.0 + a.abs())).collect();
-        assert!(bad.is_empty(), "{report:?}");
+        assert!(report.len() >= 4, "too many weights on a kink to check: {kinks:?}");
+        let bad: Vec<_> = report.iter().filter(|(_, n, a)| !close(*n, *a)).collect();
+        assert!(bad.is_empty(), "checked {report:?}, on a kink {kinks:?}");
     }
 }
 
