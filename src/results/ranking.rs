@@ -219,7 +219,7 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
                                 None => format!("{} phenotype{} at or above {threshold:.2}", group(total), if total == 1 { "" } else { "s" }),
                             };
                             let known_group = known.map(|known| {
-                                let symbol = scored().and_then(|s| s.known.clone()).map(|k| k.symbol).unwrap_or_default();
+                                let symbol = scored().and_then(|s| s.known.clone()).map(|k| k.names()).unwrap_or_default();
                                 let n = known.len();
                                 let rows: Vec<(usize, u32, f32)> = known.iter().take(limit.get()).enumerate().map(|(rank, (i, s))| (rank + 1, *i, *s)).collect();
                                 view! {
@@ -332,8 +332,17 @@ fn KnownGenePanel(predictions: Predictions, view: View) -> impl IntoView {
     view! {
         {move || match known() {
             Some(gene) => {
-                let symbol = gene.symbol.clone();
+                let symbol = gene.names();
                 let in_training = gene.split.as_deref() == Some("train");
+                let shared = (!gene.same_protein.is_empty()).then(|| {
+                    let mut all = vec![gene.symbol.clone()];
+                    all.extend(gene.same_protein.iter().cloned());
+                    format!(
+                        "{} genes encode this identical protein ({}): the sequence cannot tell them apart, so the curated GO and phenotypes are those of all of them.",
+                        all.len(),
+                        all.join(", ")
+                    )
+                });
                 view! {
                     <div class="known-gene" data-testid="known-gene">
                         <p>
@@ -343,6 +352,7 @@ fn KnownGenePanel(predictions: Predictions, view: View) -> impl IntoView {
                             " · UniProt "
                             <a href=format!("https://www.uniprot.org/uniprotkb/{}", gene.uniprot) target="_blank" rel="noopener noreferrer">{gene.uniprot.clone()}</a>
                         </p>
+                        {shared.map(|text| view! { <p class="hint" data-testid="same-protein">{text}</p> })}
                         {in_training.then(|| view! {
                             <p class="hint">"This gene was in the model's training data, so its scores are not an independent test of the model."</p>
                         })}

@@ -18,14 +18,15 @@ const PAGE_ROWS: usize = 25;
 // In the view below, a comparison inside an attribute is wrapped in braces: a bare `>=` there
 // ends the tag early and prints the rest as text.
 
-/// How a recognised gene is named in lists.
+/// How a recognised gene is named in lists: every gene of an identical protein ("HBA1 / HBA2").
 pub fn known_label(known: &KnownGene) -> String {
+    let names = known.names();
     if known.exact {
-        format!("{} (exact match)", known.symbol)
+        format!("{names} (exact match)")
     } else if known.others > 0 {
-        format!("{} (≈{:.0}% identity; {} other close gene{} too)", known.symbol, known.identity, known.others, if known.others == 1 { "" } else { "s" })
+        format!("{names} (≈{:.0}% identity; {} other close gene{} too)", known.identity, known.others, if known.others == 1 { "" } else { "s" })
     } else {
-        format!("{} (≈{:.0}% identity)", known.symbol, known.identity)
+        format!("{names} (≈{:.0}% identity)", known.identity)
     }
 }
 

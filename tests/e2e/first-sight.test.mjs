@@ -23,8 +23,10 @@ test("the ranking opens with what the gene adds, with lift and score side by sid
     await dropFiles(page, [{ name: "example.fasta", bytes: EXAMPLE }]);
     await waitForModel(page);
     await waitForScores(page, 6);
-    // Hemoglobin alpha is scored from its sequence (not a known gene of the reference set).
+    // Hemoglobin alpha is a known protein (HBA1 / HBA2, its own journey below); this journey
+    // reads the sequence-mode ranking, so it switches the record to sequence mode.
     await chooseRecord(page, "sp|P69905|HBA_HUMAN");
+    await page.getByTestId("source-sequence").check();
     await page.getByTestId("predicted-group").waitFor();
     // The default is the rule measured best on the validation split (genepheno calibrate), stated
     // with its figures.
@@ -93,6 +95,31 @@ test("a known gene opens in known-gene mode, curated and new phenotypes apart, i
     await page.getByTestId("predicted-group").waitFor();
     assert.equal(await page.getByTestId("known-group").count(), 0);
     assert.doesNotMatch(await page.getByTestId("record-applicability").innerText(), /known gene/);
+  });
+});
+
+test("hemoglobin alpha, one protein of two genes, is recognised as HBA1 / HBA2 in the view, the summary and the export", async () => {
+  await journey(async (page) => {
+    await dropFiles(page, [{ name: "example.fasta", bytes: EXAMPLE }]);
+    await waitForModel(page);
+    await waitForScores(page, 6);
+    await chooseRecord(page, "sp|P69905|HBA_HUMAN");
+    const panel = page.getByTestId("known-gene");
+    await panel.waitFor();
+    assert.match(await panel.innerText(), /Known gene: HBA1 \/ HBA2 \(exact match\)/);
+    assert.match(await page.getByTestId("same-protein").innerText(), /2 genes encode this identical protein \(HBA1, HBA2\)/);
+    assert.equal(await page.getByTestId("source-curated").isChecked(), true, "known-gene mode is the default");
+    const known = page.getByTestId("known-group");
+    await known.waitFor();
+    assert.match(await known.innerText(), /Already known: curated phenotypes of HBA1 \/ HBA2/);
+    // Alpha thalassemia: the curated list holds the anemia terms.
+    assert.ok((await names(page, "known-group")).some((n) => /anemia/i.test(n)), "curated anemia terms");
+    await screenshot(page, "26-shared-protein");
+
+    const summaryRow = page.locator('[data-testid="summary-table"] tr', { hasText: "sp|P69905|HBA_HUMAN" });
+    assert.match(await summaryRow.innerText(), /HBA1 \/ HBA2 \(exact match\)/);
+    const tsv = (await downloadText(page, page.getByTestId("export-view-tsv"))).text;
+    assert.match(tsv, /HBA1 \/ HBA2 \(exact match\)/);
   });
 });
 

@@ -43,6 +43,10 @@ test("drop a multi-FASTA: every record is ranked; threshold, filters, explanatio
     // Summary: one row per record on the first page (25 per page).
     assert.equal(await page.locator('[data-testid="summary-table"] tbody tr').count(), 25);
     await chooseRecord(page, "sp|P69905|HBA_HUMAN");
+    // Hemoglobin alpha is a known protein (HBA1 / HBA2): this journey reads its sequence-mode
+    // scores, so it switches to sequence mode (and the link below carries that choice).
+    await page.getByTestId("source-sequence").check();
+    await page.getByTestId("predicted-group").waitFor();
     // This journey looks at every called term by score (the default, most specific terms by
     // lift, has its own journey in first-sight.test.mjs).
     await page.getByTestId("order").selectOption("score");

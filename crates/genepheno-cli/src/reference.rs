@@ -9,17 +9,18 @@
 //! (checked against `data/MANIFEST.json`): all 17,283 human proteins, not only the genes with
 //! labels in this dataset, because a user may paste any of them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
 use genepheno::model::ModelMetadata;
-use genepheno::reference::{GeneInput, ReferenceInput, ReferenceSet, SketchParams, SplitPart};
+use genepheno::reference::{GeneInput, GeneName, ReferenceInput, ReferenceSet, SketchParams, SplitPart, sketch};
 
 use crate::data::dataset::{Dataset, DatasetKind, GoAnnotation};
 use crate::data::fetch::sha256_bytes;
 use crate::data::format::{read_tsv, split_list};
-use crate::data::manifest::Manifest;
+use crate::data::manifest::{FileEntry, Manifest};
+use crate::data::shared_proteins::{self, SharedProteinsManifest};
 
 /// `genepheno reference`
 #[derive(Debug, clap::Args)]
@@ -98,6 +99,12 @@ pub struct Stats {
     pub phenotype_entries: usize,
     /// Dataset labels the model does not score (left out of the genes' phenotype lists).
     pub labels_not_in_model: usize,
+    /// Proteins of several genes (data/shared_proteins) added, and left out (every gene already
+    /// an entry, or the residues identical to a protein already listed).
+    pub shared_proteins: usize,
+    pub shared_skipped: usize,
+    /// Of the added, those with curated phenotypes in this dataset.
+    pub shared_with_phenotypes: usize,
 }
 
 impl Stats {
@@ -105,7 +112,8 @@ impl Stats {
         format!(
             "{} known genes ({} in this dataset: {} train, {} valid, {} test); {} with curated concepts \
              ({:.1} per gene, {} concept entries resting only on IMP/IGI); {} with curated phenotypes \
-             ({:.1} per gene, closed upward); {} dataset labels not scored by the model",
+             ({:.1} per gene, closed upward); {} dataset labels not scored by the model; {} proteins of several \
+             genes ({} with curated phenotypes; {} left out: already listed)",
             self.genes,
             self.in_dataset,
             self.parts[0],
@@ -117,14 +125,18 @@ impl Stats {
             self.with_phenotypes,
             self.phenotype_entries as f64 / self.with_phenotypes.max(1) as f64,
             self.labels_not_in_model,
+            self.shared_proteins,
+            self.shared_with_phenotypes,
+            self.shared_skipped,
         )
     }
 }
 
-/// Reads a data file after checking it against `MANIFEST.json` (as the dataset loader does).
-fn checked_table(dir: &Path, manifest: &Manifest, rel: &str) -> anyhow::Result<crate::data::format::Table> {
+/// Reads a data file after checking it against its directory's `MANIFEST.json` file list (as the
+/// dataset loader does).
+fn checked_table(dir: &Path, files: &[FileEntry], rel: &str) -> anyhow::Result<crate::data::format::Table> {
     let path = dir.join(rel);
-    let entry = manifest.files.iter().find(|f| f.path == rel).with_context(|| format!("{rel} is not in MANIFEST.json"))?;
+    let entry = files.iter().find(|f| f.path == rel).with_context(|| format!("{rel} is not in {}/MANIFEST.json", dir.display()))?;
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     ensure!(sha256_bytes(&bytes) == entry.sha256, "{} does not match its MANIFEST.json checksum", path.display());
     Ok(read_tsv(&path)?)
@@ -183,7 +195,7 @@ pub fn build_input(dir: &Path, meta: &ModelMetadata, params: SketchParams) -> an
     let dataset_gene: HashMap<u32, usize> = data.genes.iter().enumerate().map(|(i, g)| (g.entrez, i)).collect();
 
     // Direct GO annotations of every human gene (the loader keeps only the dataset's genes).
-    let t = checked_table(dir, &manifest, "go_annotations.tsv.gz")?;
+    let t = checked_table(dir, &manifest.files, "go_annotations.tsv.gz")?;
     let (c_gene, c_go, c_ev) = (t.column("entrez_id")?, t.column("go_id")?, t.column("evidence")?);
     let mut annotations: HashMap<u32, Vec<GoAnnotation>> = HashMap::new();
     for r in &t.rows {
@@ -193,7 +205,7 @@ pub fn build_input(dir: &Path, meta: &ModelMetadata, params: SketchParams) -> an
         annotations.entry(entrez).or_default().push(GoAnnotation { term, evidence });
     }
 
-    let t = checked_table(dir, &manifest, "genes.tsv.gz")?;
+    let t = checked_table(dir, &manifest.files, "genes.tsv.gz")?;
     let (c_gene, c_sym, c_up, c_seq) = (t.column("entrez_id")?, t.column("symbol")?, t.column("uniprot")?, t.column("sequence")?);
     let mut stats = Stats { labels_not_in_model: label_map.iter().filter(|m| m.is_none()).count(), ..Stats::default() };
     let mut genes = Vec::with_capacity(t.rows.len());
@@ -234,6 +246,7 @@ pub fn build_input(dir: &Path, meta: &ModelMetadata, params: SketchParams) -> an
             entrez,
             symbol: r[c_sym].clone(),
             uniprot: r[c_up].clone(),
+            same_protein: Vec::new(),
             split,
             sequence: r[c_seq].clone(),
             concepts,
@@ -242,6 +255,51 @@ pub fn build_input(dir: &Path, meta: &ModelMetadata, params: SketchParams) -> an
         });
     }
     ensure!(stats.in_dataset == data.genes.len(), "{} dataset genes are missing from genes.tsv.gz", data.genes.len() - stats.in_dataset);
+
+    let concept_of_id: HashMap<&str, u32> = meta.concepts.iter().enumerate().map(|(c, t)| (t.id.as_str(), c as u32)).collect();
+    let shared = SharedProteins::read(dir, kind)?;
+    let mut taken: HashSet<u32> = genes.iter().map(|g| g.entrez).collect();
+    let mut digests: HashSet<u64> = genes.iter().map(|g| sketch::digest(&sketch::normalise(g.sequence.as_bytes()))).collect();
+    for protein in &shared.proteins {
+        let Some(primary) = protein.genes.iter().find(|g| !taken.contains(&g.entrez)) else {
+            stats.shared_skipped += 1;
+            continue;
+        };
+        if !digests.insert(sketch::digest(&sketch::normalise(protein.sequence.as_bytes()))) {
+            stats.shared_skipped += 1;
+            continue;
+        }
+        taken.insert(primary.entrez);
+        let (mut all, mut without, mut phenotypes) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        for g in &protein.genes {
+            if let Some((a, w)) = shared.go.get(&g.entrez) {
+                all.extend(a.iter().filter_map(|t| concept_of_id.get(t.as_str()).copied()));
+                without.extend(w.iter().filter_map(|t| concept_of_id.get(t.as_str()).copied()));
+            }
+            if let Some(labels) = shared.labels.get(&g.entrez) {
+                phenotypes.extend(labels.iter().filter_map(|l| phenotype_of_id.get(l.as_str()).copied()));
+            }
+        }
+        // Never trained on or held out as a protein (a gene of it may be in the dataset through a
+        // protein of its own, whose entry carries that standing): the model's priors and the
+        // nearest-training-protein signal count only the dataset's proteins.
+        let split = SplitPart::NotInDataset;
+        let concepts: Vec<u32> = all.iter().copied().collect();
+        stats.genes += 1;
+        stats.shared_proteins += 1;
+        stats.shared_with_phenotypes += usize::from(!phenotypes.is_empty());
+        genes.push(GeneInput {
+            entrez: primary.entrez,
+            symbol: primary.symbol.clone(),
+            uniprot: protein.uniprot.clone(),
+            same_protein: protein.genes.iter().filter(|g| g.entrez != primary.entrez).cloned().collect(),
+            split,
+            sequence: protein.sequence.clone(),
+            concepts_phenotype_evidence_only: all.difference(&without).copied().collect(),
+            concepts,
+            phenotypes: phenotypes.into_iter().collect(),
+        });
+    }
     let input = ReferenceInput {
         dataset: meta.dataset.clone(),
         dataset_version: data_version(dir)?,
@@ -253,6 +311,60 @@ pub fn build_input(dir: &Path, meta: &ModelMetadata, params: SketchParams) -> an
         genes,
     };
     Ok((input, stats))
+}
+
+/// `data/shared_proteins`, read for one dataset (files checked against its manifest).
+struct SharedProteins {
+    proteins: Vec<SharedProtein>,
+    /// Entrez id -> (GO closure, the closure without IMP/IGI evidence), GO ids.
+    go: HashMap<u32, (Vec<String>, Vec<String>)>,
+    /// Entrez id -> the dataset's label ids (closed upward).
+    labels: HashMap<u32, Vec<String>>,
+}
+
+struct SharedProtein {
+    uniprot: String,
+    /// In Entrez order.
+    genes: Vec<GeneName>,
+    sequence: String,
+}
+
+impl SharedProteins {
+    fn read(data: &Path, kind: DatasetKind) -> anyhow::Result<Self> {
+        let dir = data.join(shared_proteins::DIR);
+        let manifest = SharedProteinsManifest::read(&dir.join("MANIFEST.json"))
+            .with_context(|| format!("{} is built by `genepheno data shared-proteins`", dir.display()))?;
+        let list = |cell: &str| split_list(cell).map(str::to_owned).collect::<Vec<_>>();
+        let entrez = |cell: &str| cell.parse::<u32>().with_context(|| format!("bad entrez id {cell:?}"));
+
+        let t = checked_table(&dir, &manifest.files, shared_proteins::PROTEINS)?;
+        let (c_up, c_ids, c_syms, c_seq) = (t.column("uniprot")?, t.column("entrez_ids")?, t.column("symbols")?, t.column("sequence")?);
+        let mut proteins = Vec::with_capacity(t.rows.len());
+        for r in &t.rows {
+            let ids = list(&r[c_ids]);
+            let symbols: Vec<&str> = r[c_syms].split(',').collect();
+            ensure!(ids.len() >= 2 && ids.len() == symbols.len(), "{}: genes and symbols do not pair up", r[c_up]);
+            let genes = ids
+                .iter()
+                .zip(symbols)
+                .map(|(id, symbol)| Ok(GeneName { entrez: entrez(id)?, symbol: symbol.to_owned() }))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            proteins.push(SharedProtein { uniprot: r[c_up].clone(), genes, sequence: r[c_seq].clone() });
+        }
+        let t = checked_table(&dir, &manifest.files, shared_proteins::GO_CLOSURE)?;
+        let (c_gene, c_all, c_without) = (t.column("entrez_id")?, t.column("go_ids")?, t.column("go_ids_without_phenotype_evidence")?);
+        let mut go = HashMap::new();
+        for r in &t.rows {
+            go.insert(entrez(&r[c_gene])?, (list(&r[c_all]), list(&r[c_without])));
+        }
+        let t = checked_table(&dir, &manifest.files, &shared_proteins::labels_file(kind))?;
+        let (c_gene, c_labels) = (t.column("entrez_id")?, t.column("labels")?);
+        let mut labels = HashMap::new();
+        for r in &t.rows {
+            labels.insert(entrez(&r[c_gene])?, list(&r[c_labels]));
+        }
+        Ok(Self { proteins, go, labels })
+    }
 }
 
 #[cfg(test)]

@@ -333,6 +333,7 @@ impl Model {
             identity,
             exact: found.is_exact(),
             others,
+            same_protein: gene.same_protein.iter().map(|g| g.symbol.clone()).collect(),
             split: (gene.split != SplitPart::NotInDataset).then(|| gene.split.label().to_string()),
         };
         Some((found.gene(), known))

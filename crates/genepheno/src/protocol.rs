@@ -209,9 +209,20 @@ pub struct KnownGene {
     /// then ambiguous.
     #[serde(default)]
     pub others: u16,
+    /// Symbols of the other genes that encode this identical protein (HBA2 beside HBA1): the
+    /// sequence cannot tell them apart, so the match is to all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub same_protein: Vec<String>,
     /// Which part of this dataset the gene was in (`train`, `valid`, `test`), if any: a gene the
     /// model was trained on is not a test of it.
     pub split: Option<String>,
+}
+
+impl KnownGene {
+    /// Every gene of the protein, as a heading names them: `TP53`, or `HBA1 / HBA2`.
+    pub fn names(&self) -> String {
+        std::iter::once(self.symbol.as_str()).chain(self.same_protein.iter().map(String::as_str)).collect::<Vec<_>>().join(" / ")
+    }
 }
 
 /// A batch answer for one protein.

@@ -19,6 +19,7 @@ pub mod labels;
 pub mod manifest;
 pub mod ontology;
 pub mod orgdb;
+pub mod shared_proteins;
 pub mod split;
 pub mod swissprot;
 #[cfg(test)]
@@ -80,6 +81,15 @@ pub enum DataCommand {
         #[arg(long)]
         cache: Option<PathBuf>,
     },
+    /// Write `--data`/shared_proteins: the proteins several human genes encode identically (HBA1 and
+    /// HBA2 ...), with each gene's GO and curated phenotypes, so the reference set recognises them.
+    /// Not training data (the datasets keep one gene per protein).
+    SharedProteins {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
     /// Load each committed dataset through the typed loader and print its counts.
     Show {
         #[arg(long, default_value = "data")]
@@ -121,6 +131,13 @@ pub fn run(command: DataCommand) -> Result<(), DataError> {
                 manifest.proteins_rows,
                 started.elapsed().as_secs_f64()
             );
+            Ok(())
+        }
+        DataCommand::SharedProteins { data, cache } => {
+            let manifest = shared_proteins::build(&data, &cache.unwrap_or_else(fetch::default_cache_dir))?;
+            for (name, n) in &manifest.counts {
+                println!("{name}\t{n}");
+            }
             Ok(())
         }
         DataCommand::Show { data } => show(&data),

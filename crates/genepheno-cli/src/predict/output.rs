@@ -82,7 +82,12 @@ impl Layout {
                 let known = match (known, reference) {
                     (Some(k), Some(reference)) => {
                         let gene = reference.gene(k.gene);
-                        json!({ "symbol": gene.symbol, "entrez": gene.entrez, "uniprot": gene.uniprot, "exact": k.exact, "identity": round(k.identity) })
+                        let mut known = json!({ "symbol": gene.symbol, "entrez": gene.entrez, "uniprot": gene.uniprot, "exact": k.exact, "identity": round(k.identity) });
+                        if !gene.same_protein.is_empty() {
+                            // The other genes of an identical protein (HBA2 beside HBA1).
+                            known["same_protein"] = gene.same_protein.iter().map(|g| json!({ "symbol": g.symbol, "entrez": g.entrez })).collect();
+                        }
+                        known
                     }
                     _ => serde_json::Value::Null,
                 };

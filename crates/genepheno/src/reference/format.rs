@@ -11,6 +11,7 @@
 //!              phenotype graph   per phenotype: sorted list of parents (the model's)
 //!              entrez            per gene: varint gap to the previous id (ids strictly increase)
 //!              symbol, uniprot   per gene: string
+//!              same protein      per gene: varint count, then per other gene: varint Entrez id, symbol
 //!              length            per gene: varint residues
 //!              split             per gene: u8 (0 train, 1 valid, 2 test, 3 not in dataset)
 //!              digest            per gene: u64 LE digest of the normalised residues
@@ -31,13 +32,13 @@ use super::codec::{Reader, Writer};
 use super::dag::Ancestors;
 use super::search::Index;
 use super::sketch::{self, SketchParams};
-use super::{KnownGene, ReferenceError, ReferenceInput, ReferenceSet, SplitPart};
+use super::{GeneName, KnownGene, ReferenceError, ReferenceInput, ReferenceSet, SplitPart};
 
 /// First bytes of every reference file.
 pub const MAGIC: &[u8; 8] = b"GPREFSET";
 
 /// Version of the layout above; bumped on any change, and the reader refuses other versions.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 
 /// Largest inflated body accepted (a guard against a damaged or hostile file; real ones are ~3 MB).
 const MAX_BODY: u64 = 256 << 20;
@@ -144,6 +145,16 @@ pub(super) fn encode(input: &ReferenceInput) -> Result<Vec<u8>, ReferenceError> 
     for g in &genes {
         w.str(&g.uniprot);
     }
+    for g in &genes {
+        w.varint(g.same_protein.len() as u64);
+        for other in &g.same_protein {
+            if other.entrez == g.entrez {
+                return Err(bad(format!("gene {} lists itself among the genes of its protein", g.entrez)));
+            }
+            w.varint(u64::from(other.entrez));
+            w.str(&other.symbol);
+        }
+    }
     for (g, r) in genes.iter().zip(&residues) {
         if r.is_empty() || r.len() > u32::MAX as usize {
             return Err(bad(format!("gene {} has no usable sequence", g.entrez)));
@@ -244,6 +255,17 @@ pub(super) fn decode(bytes: &[u8]) -> Result<ReferenceSet, ReferenceError> {
     }
     let symbols = (0..n).map(|_| r.str("symbol")).collect::<Result<Vec<_>, _>>()?;
     let uniprot = (0..n).map(|_| r.str("uniprot")).collect::<Result<Vec<_>, _>>()?;
+    let same_protein = (0..n)
+        .map(|_| {
+            let count = r.count("same-protein count")?;
+            (0..count)
+                .map(|_| {
+                    let entrez = r.bounded(u64::from(u32::MAX), "same-protein Entrez id")?;
+                    Ok(GeneName { entrez, symbol: r.str("same-protein symbol")? })
+                })
+                .collect::<Result<Vec<_>, ReferenceError>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let lengths = (0..n).map(|_| r.bounded(u64::from(u32::MAX), "length")).collect::<Result<Vec<_>, _>>()?;
     let splits = (0..n)
         .map(|_| {
@@ -266,6 +288,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<ReferenceSet, ReferenceError> {
             entrez: entrez[i],
             symbol: symbols[i].clone(),
             uniprot: uniprot[i].clone(),
+            same_protein: same_protein[i].clone(),
             length: lengths[i],
             split: splits[i],
             concepts: concept_ancestors.close(&concepts[i]),

@@ -82,6 +82,14 @@ impl SplitPart {
     }
 }
 
+/// A gene by its Entrez id and symbol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneName {
+    pub entrez: u32,
+    /// HGNC symbol, e.g. `HBA2`.
+    pub symbol: String,
+}
+
 /// One known gene as the app shows it. All index lists are sorted and closed upward.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KnownGene {
@@ -91,6 +99,12 @@ pub struct KnownGene {
     pub symbol: String,
     /// UniProtKB/Swiss-Prot accession of the reference protein.
     pub uniprot: String,
+    /// The other genes that encode this identical protein (HBA2 beside HBA1 for hemoglobin alpha),
+    /// in Entrez order; empty for the usual one gene, one protein. An exact match names them all,
+    /// and the curated concepts and phenotypes below are then the union over all of them (the
+    /// sequence cannot tell them apart). Such proteins are never in a dataset: the data build
+    /// keeps one gene per protein (`genepheno data shared-proteins`).
+    pub same_protein: Vec<GeneName>,
     /// Residues of the reference protein.
     pub length: u32,
     /// Part of the model's split (see [`Header::split`] for which split).
@@ -113,6 +127,8 @@ pub struct GeneInput {
     pub entrez: u32,
     pub symbol: String,
     pub uniprot: String,
+    /// As [`KnownGene::same_protein`].
+    pub same_protein: Vec<GeneName>,
     pub split: SplitPart,
     /// Protein residues (normalised by the encoder like any query).
     pub sequence: String,

@@ -33,6 +33,12 @@ fn input(genes: usize) -> ReferenceInput {
                 entrez: 1000 - i as u32 * 7,
                 symbol: format!("G{i}"),
                 uniprot: format!("P{i:05}"),
+                // Every fifth entry is a protein of several genes.
+                same_protein: if i % 5 == 4 {
+                    vec![GeneName { entrez: 5000 + i as u32, symbol: format!("G{i}B") }, GeneName { entrez: 6000, symbol: "G-C".into() }]
+                } else {
+                    Vec::new()
+                },
                 split: [SplitPart::Train, SplitPart::Valid, SplitPart::Test, SplitPart::NotInDataset][i % 4],
                 sequence: protein(i as u64 + 1, 150 + 40 * (i % 9)),
                 concepts: if i % 2 == 0 { vec![0, 1, 2] } else { vec![0, 3] },
@@ -57,6 +63,7 @@ fn round_trip_keeps_every_field_and_sorts_by_entrez() {
         let i = set.find_entrez(g.entrez).unwrap();
         let k = set.gene(i);
         assert_eq!((&k.symbol, &k.uniprot, k.split), (&g.symbol, &g.uniprot, g.split));
+        assert_eq!(k.same_protein, g.same_protein);
         assert_eq!(k.length as usize, g.sequence.len());
         assert_eq!((&k.concepts, &k.concepts_phenotype_evidence_only, &k.phenotypes), (&g.concepts, &g.concepts_phenotype_evidence_only, &g.phenotypes));
         let row = set.concept_vector(i, 4);
@@ -64,6 +71,7 @@ fn round_trip_keeps_every_field_and_sorts_by_entrez() {
         let without = set.concept_vector_without_phenotype_evidence(i, 4);
         assert_eq!(without.iter().sum::<f32>() as usize, g.concepts.len() - g.concepts_phenotype_evidence_only.len());
     }
+    assert_eq!(set.genes().iter().filter(|g| !g.same_protein.is_empty()).count(), 8);
     let even = set.find_entrez(1000).unwrap();
     assert_eq!(set.most_specific_concepts(even), vec![2]);
     assert_eq!(set.most_specific_phenotypes(even), vec![2]);
@@ -114,8 +122,11 @@ fn the_header_binds_the_file_to_one_model() {
     assert!(matches!(ReferenceSet::decode_for_model(&bytes, &"cd".repeat(32), "hpo"), Err(ReferenceError::WrongModel { .. })));
     assert!(matches!(ReferenceSet::decode_for_model(&bytes, &sha, "mp"), Err(ReferenceError::WrongDataset { .. })));
     let mut newer = bytes.clone();
-    newer[8] = 2;
-    assert_eq!(ReferenceSet::decode(&newer).unwrap_err(), ReferenceError::UnsupportedVersion { found: 2, supported: 1 });
+    newer[8] = FORMAT_VERSION as u8 + 1;
+    assert_eq!(
+        ReferenceSet::decode(&newer).unwrap_err(),
+        ReferenceError::UnsupportedVersion { found: FORMAT_VERSION + 1, supported: FORMAT_VERSION }
+    );
     assert_eq!(ReferenceSet::decode(b"PK\x03\x04").unwrap_err(), ReferenceError::BadMagic);
 }
 
@@ -160,4 +171,13 @@ fn nearest_training_protein_skips_other_parts() {
     assert!(set.nearest_in(input.genes[5].sequence.as_bytes(), SplitPart::Train).is_none());
     assert_eq!(set.gene(set.nearest_in(input.genes[5].sequence.as_bytes(), SplitPart::Valid).unwrap().gene).symbol, "G5");
     assert!(set.nearest_in(b"", SplitPart::Train).is_none());
+}
+
+#[test]
+fn a_gene_cannot_share_a_protein_with_itself() {
+    let mut input = input(6);
+    let own = GeneName { entrez: input.genes[2].entrez, symbol: "self".into() };
+    input.genes[2].same_protein.push(own);
+    let err = ReferenceSet::encode(&input).unwrap_err().to_string();
+    assert!(err.contains("lists itself"), "{err}");
 }
