@@ -68,8 +68,9 @@ impl DatasetKind {
     }
 }
 
-/// Which fixed split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which fixed split (`homology` / `random` in settings files and `--set split=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SplitKind {
     /// Whole homology groups (single linkage at >= 50% identity) per part; groups of more than
     /// 50 genes stay in train. No test or validation gene aligns at >= 50% identity to a training

@@ -116,7 +116,9 @@ pub struct TrainConfig {
     pub channels: usize,
     pub hidden: usize,
     pub variant: Variant,
-    pub split: String,
+    /// The split trained and validated on (`--set split=random` for comparison with published
+    /// random-split figures; such a model is written beside the others, never exported).
+    pub split: SplitKind,
     /// SHA-256 of the pretrained weights the encoder started from (`--pretrained`), if any.
     #[serde(default)]
     pub pretrained: Option<String>,
@@ -147,7 +149,7 @@ impl TrainConfig {
             channels: 64,
             hidden: 256,
             variant,
-            split: "homology".into(),
+            split: SplitKind::Homology,
             pretrained: None,
         }
     }
@@ -262,9 +264,22 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(e) = args.epochs {
         config.encoder_epochs = e;
     }
+    // Refused before hours of training, not after.
+    if args.export {
+        anyhow::ensure!(args.variant == Variant::Full, "only the full model is exported");
+        anyhow::ensure!(config.split == SplitKind::Homology, "only models of the homology split are exported");
+    }
     let data = Dataset::load(&args.data, kind)?;
     let pretrained = match &args.pretrained {
         Some(dir) => {
+            // The pretraining set was cleaned of proteins close to the homology split's
+            // validation and test genes, not the random split's.
+            anyhow::ensure!(
+                config.split == SplitKind::Homology,
+                "--pretrained works with the homology split only: the Swiss-Prot set was filtered against its \
+                 validation and test proteins, so with split={:?} held-out genes may have near-identical proteins in it",
+                config.split
+            );
             let (meta, model) = load_pretrained(dir)?;
             eprintln!(
                 "pretrained encoder from {} (epoch {}, human validation concept AUC {:.4}, {} concepts)",
@@ -288,9 +303,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 .iter()
                 .map(|id| data.go_index(id).with_context(|| format!("pretrained concept {id} is not in data/go_terms")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            Task::with_concepts(data, SplitKind::Homology, concepts)?
+            Task::with_concepts(data, config.split, concepts)?
         }
-        None => Task::new(data, SplitKind::Homology, &config.concepts)?,
+        None => Task::new(data, config.split, &config.concepts)?,
     };
     if args.head_only {
         let mut log = Vec::new();
@@ -298,7 +313,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let version = dataset_version(&args.data)?;
-    let dir = model_dir(&args.out, &args.dataset, args.variant);
+    let dir = match config.split {
+        SplitKind::Homology => model_dir(&args.out, &args.dataset, args.variant),
+        // Apart from the homology models that `genepheno eval` and the export read.
+        SplitKind::Random => args.out.join(format!("{}-{}-random-split", args.dataset, args.variant.name())),
+    };
     let extra = if config.extra_per_epoch > 0 && config.concept_weight > 0.0 {
         task::extra_concept_genes(&args.data, &task)?
     } else {
@@ -308,7 +327,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     trained.save(&dir)?;
     eprintln!("wrote {}", dir.display());
     if args.export {
-        anyhow::ensure!(args.variant == Variant::Full, "only the full model is exported");
         crate::export::export(&dir, Path::new(crate::export::PUBLIC_MODELS))?;
     }
     Ok(())
@@ -893,6 +911,19 @@ pub(crate) mod tests {
         config.apply_overrides(&["tau=0.25".into(), "concepts.max_terms=800".into()]).unwrap();
         assert_eq!((config.tau, config.concepts.max_terms), (0.25, 800));
         assert!(config.apply_overrides(&["nope=1".into()]).is_err());
+    }
+
+    /// `--set split=random` reaches the split the task is built on (it once did nothing), and a
+    /// split that does not exist is refused by name.
+    #[test]
+    fn the_split_setting_is_typed_and_read() {
+        let mut config = TrainConfig::new(Variant::Full);
+        assert_eq!(config.split, SplitKind::Homology);
+        config.apply_overrides(&["split=random".into()]).unwrap();
+        assert_eq!(config.split, SplitKind::Random);
+        let err = config.apply_overrides(&["split=chromosome".into()]).unwrap_err().to_string();
+        assert!(err.contains("chromosome") && err.contains("homology"), "{err}");
+        assert_eq!(serde_json::to_value(TrainConfig::new(Variant::Full)).unwrap()["split"], "homology", "settings files keep the word");
     }
 
     #[test]
