@@ -2,8 +2,10 @@
 //! gives it is sent anywhere.
 
 mod app;
+mod browser;
 mod format;
 mod input;
+mod pager;
 mod predict;
 mod results;
 mod share;

@@ -9,6 +9,8 @@ use genepheno::share::SharedSession;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 
+use crate::browser::now_ms;
+
 /// How long one slice of parsing may hold the UI thread before yielding, in milliseconds.
 /// About three frames: the page keeps repainting and the progress bar moves.
 const SLICE_MS: f64 = 40.0;
@@ -133,6 +135,3 @@ impl Inputs {
     }
 }
 
-fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
-}

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::Inputs;
 use crate::format::group;
+use crate::pager::Pager;
 use super::ingest::Progress;
 
 const PAGE_ROWS: usize = 100;
@@ -135,7 +136,7 @@ pub fn RecordList(inputs: Inputs) -> impl IntoView {
                             <option value="problems">"records with errors or notes"</option>
                         </select>
                     </label>
-                    <Pager page=page pages=Signal::derive(pages) shown=Signal::derive(move || shown.with(Vec::len)) />
+                    <Pager page=page total=Signal::derive(move || shown.with(Vec::len)) rows=PAGE_ROWS testid="pager" />
                 </div>
                 <table class="record-table" data-testid="record-table">
                     <thead>
@@ -193,24 +194,5 @@ fn record_row(row: Row) -> impl IntoView {
                 </ul>
             </td>
         </tr>
-    }
-}
-
-#[component]
-fn Pager(page: RwSignal<usize>, pages: Signal<usize>, shown: Signal<usize>) -> impl IntoView {
-    view! {
-        <div class="pager" data-testid="pager">
-            <button class="secondary" on:click=move |_| page.update(|p| *p = p.saturating_sub(1))
-                disabled=move || page.get() == 0>"← Previous"</button>
-            <span>{move || {
-                let n = shown.get();
-                let start = page.get() * PAGE_ROWS;
-                if n == 0 { "no records".to_string() } else {
-                    format!("{}–{} of {}", group(start + 1), group((start + PAGE_ROWS).min(n)), group(n))
-                }
-            }}</span>
-            <button class="secondary" on:click=move |_| page.update(|p| *p += 1)
-                disabled=move || { page.get() + 1 >= pages.get() }>"Next →"</button>
-        </div>
     }
 }

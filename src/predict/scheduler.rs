@@ -9,10 +9,8 @@ use genepheno::sequence::SequenceRecord;
 use leptos::prelude::*;
 
 use super::client::{Predictions, Status};
+use crate::browser::now_ms;
 
-fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
-}
 
 impl Predictions {
     /// Tops up every ready lane while records wait and the model is ready. Called whenever

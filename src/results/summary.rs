@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use super::{View, applicability, applicability_badge};
 use crate::format::{group, score};
 use crate::input::Inputs;
+use crate::pager::Pager;
 use crate::predict::Predictions;
 
 const PAGE_ROWS: usize = 25;
@@ -131,13 +132,7 @@ pub fn SummaryTable(inputs: Inputs, predictions: Predictions, view: View) -> imp
                 </table>
                 </div>
                 <Show when=move || { pages() > 1 }>
-                    <div class="pager">
-                        <button class="secondary" on:click=move |_| page.update(|p| *p = p.saturating_sub(1))
-                            disabled=move || page.get() == 0>"← Previous"</button>
-                        <span>{move || format!("page {} of {}", page.get() + 1, pages())}</span>
-                        <button class="secondary" data-testid="pager-next" on:click=move |_| page.update(|p| *p += 1)
-                            disabled=move || { page.get() + 1 >= pages() }>"Next →"</button>
-                    </div>
+                    <Pager page=page total=Signal::derive(move || keys.with(Vec::len)) rows=PAGE_ROWS testid="summary-pager" />
                 </Show>
             </div>
         </Show>

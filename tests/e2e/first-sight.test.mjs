@@ -150,10 +150,10 @@ test("the pager reads Next, and a negative bar's value never covers its concept 
     await dropFiles(page, [{ name: "human30.fasta", bytes: Buffer.from(humanProteins(30, 400)) }]);
     await waitForModel(page);
     await waitForScores(page, 30);
-    assert.equal((await page.getByTestId("pager-next").innerText()).trim(), "Next →");
-    await page.getByTestId("pager-next").click();
+    assert.equal((await page.getByTestId("summary-pager-next").innerText()).trim(), "Next →");
+    await page.getByTestId("summary-pager-next").click();
     await page.getByText("page 2 of 2").waitFor();
-    assert.equal(await page.getByTestId("pager-next").isDisabled(), true);
+    assert.equal(await page.getByTestId("summary-pager-next").isDisabled(), true);
     // Explain terms until one has negative contributions, then compare the text boxes.
     const buttons = page.locator('[data-testid="phenotype-name"]');
     let checked = 0;
