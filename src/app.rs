@@ -19,6 +19,8 @@ pub fn App() -> impl IntoView {
     let predictions = Predictions::new(dataset.as_deref().unwrap_or("hpo"));
     let view = View::new();
     let notice = RwSignal::new(link.as_ref().err().cloned());
+    let update = RwSignal::new(None);
+    crate::offline::register(update);
     results::wire(inputs, predictions, view);
     share::restore(inputs, predictions, view, notice);
     if let Ok(Some(session)) = link {
@@ -48,6 +50,7 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             {move || notice.get().map(|n| view! { <p class="notice banner" role="alert" data-testid="page-notice">{n}</p> })}
+            {move || update.get().map(|n| view! { <p class="notice banner" role="status" data-testid="update-notice">{n}</p> })}
             <ModelBar inputs=inputs predictions=predictions />
             <InputPanel inputs=inputs />
             <ResultsPanel inputs=inputs predictions=predictions view=view />

@@ -5,6 +5,7 @@ mod app;
 mod browser;
 mod format;
 mod input;
+mod offline;
 mod pager;
 mod predict;
 mod results;

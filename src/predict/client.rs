@@ -70,6 +70,8 @@ pub struct Predictions {
     pub backend: RwSignal<Option<Backend>>,
     /// Why the GPU is not in use, when it was wanted.
     pub notice: RwSignal<Option<String>>,
+    /// Model files whose kept copy was damaged and downloaded again at the last load.
+    pub repaired: RwSignal<Vec<String>>,
     /// The model is ready on the CPU while the GPU is started and checked in the background.
     pub gpu_checking: RwSignal<bool>,
     pub model: RwSignal<Option<Arc<ModelSummary>>>,
@@ -102,6 +104,7 @@ impl Predictions {
             backend_choice: RwSignal::new(BackendChoice::Auto),
             backend: RwSignal::new(None),
             notice: RwSignal::new(None),
+            repaired: RwSignal::new(Vec::new()),
             gpu_checking: RwSignal::new(false),
             model: RwSignal::new(None),
             load_ms: RwSignal::new(None),
@@ -327,6 +330,7 @@ impl Predictions {
                     self.notice.set(None);
                 }
                 self.load_ms.set(Some(loaded.load_ms));
+                self.repaired.set(loaded.repaired);
                 self.reference.set(Some(match loaded.reference_problem {
                     Some(problem) => Err(problem),
                     None => Ok(loaded.reference_genes),

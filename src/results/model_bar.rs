@@ -125,6 +125,16 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                     }>"Try on the CPU"</button>
                 </div>
             })}
+            {move || {
+                let files = predictions.repaired.get();
+                (!files.is_empty()).then(|| view! {
+                    <p class="notice" data-testid="repair-notice" role="status">{if files.len() == 1 {
+                        format!("The copy of {} kept in this browser was damaged; it was thrown away and downloaded again.", files[0])
+                    } else {
+                        format!("The copies of {} kept in this browser were damaged; they were thrown away and downloaded again.", files.join(" and "))
+                    }}</p>
+                })
+            }}
             {move || predictions.notice.get().map(|n| view! {
                 <p class="notice" data-testid="backend-notice" role="alert">{format!("Note: {n}")}</p>
             })}

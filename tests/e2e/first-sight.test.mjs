@@ -152,7 +152,7 @@ test("the pager reads Next, and a negative bar's value never covers its concept 
     await waitForScores(page, 30);
     assert.equal((await page.getByTestId("summary-pager-next").innerText()).trim(), "Next →");
     await page.getByTestId("summary-pager-next").click();
-    await page.getByText("page 2 of 2").waitFor();
+    await page.getByTestId("summary-pager").getByText("26–30 of 30").waitFor();
     assert.equal(await page.getByTestId("summary-pager-next").isDisabled(), true);
     // Explain terms until one has negative contributions, then compare the text boxes.
     const buttons = page.locator('[data-testid="phenotype-name"]');

@@ -11,6 +11,7 @@ import { chromium } from "playwright-core";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = process.env.GENEPHENO_DIST ?? path.join(ROOT, "target/e2e-dist");
+export { DIST };
 export const SCREENSHOTS = process.env.GENEPHENO_SCREENSHOTS ?? path.join(ROOT, "target/e2e-screenshots");
 export const FIXTURES = path.join(ROOT, "crates/genepheno/tests/fixtures/biopython-1.85");
 
@@ -18,15 +19,16 @@ const TYPES = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".wasm": "application/wasm",
   ".css": "text/css", ".json": "application/json", ".fasta": "text/plain", ".md": "text/plain",
   ".bpk": "application/octet-stream", ".svg": "image/svg+xml", ".png": "image/png",
+  ".webmanifest": "application/manifest+json",
 };
 
-/** Serves the built app from DIST on 127.0.0.1 at a free port. */
-export async function serveApp() {
-  assert.ok(fs.existsSync(path.join(DIST, "index.html")), `no build in ${DIST}: run trunk build first`);
+/** Serves the built app from `dist` (default DIST) on 127.0.0.1 at a free port. */
+export async function serveApp(dist = DIST) {
+  assert.ok(fs.existsSync(path.join(dist, "index.html")), `no build in ${dist}: run trunk build first`);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://localhost");
-    let file = path.normalize(path.join(DIST, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(DIST)) { res.writeHead(403).end(); return; }
+    let file = path.normalize(path.join(dist, decodeURIComponent(url.pathname)));
+    if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
     if (!fs.existsSync(file)) { res.writeHead(404).end(); return; }
     res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });

@@ -1,7 +1,8 @@
 //! Model files: fetched from the app's own origin with progress, and kept in the Cache API so a
 //! later visit loads them without downloading. The weights are cached under a key that contains
-//! their SHA-256, so a new model never meets a stale copy; the caller still checks the checksum
-//! of whatever it gets.
+//! their SHA-256, so a new model never meets a stale copy. A kept copy that fails its check (a
+//! damaged disk, a half-written entry) is thrown away and downloaded again, and the page is told;
+//! the caller still checks whatever it gets.
 
 use genepheno::protocol::Response;
 use js_sys::{Reflect, Uint8Array};
@@ -42,11 +43,21 @@ async fn open_cache() -> Option<Cache> {
     JsFuture::from(caches.open(CACHE_NAME)).await.ok().map(JsCast::unchecked_into)
 }
 
-/// The weights file `url` whose SHA-256 is `sha256`: from the cache if there, otherwise
-/// downloaded with progress messages and then cached (older versions of the file are removed).
-pub async fn fetch_weights(url: &str, sha256: &str) -> Result<Vec<u8>, String> {
+/// A model file as fetched: its bytes, and whether the copy kept in this browser was damaged
+/// and replaced by a fresh download.
+pub struct Fetched {
+    pub bytes: Vec<u8>,
+    pub repaired: bool,
+}
+
+/// The model file `url` belonging to the weights whose SHA-256 is `sha256` (the weights
+/// themselves, or a file bound to them): from the cache if there and `intact` accepts it,
+/// otherwise downloaded with progress messages and then cached (older versions of the file are
+/// removed).
+pub async fn fetch_weights(url: &str, sha256: &str, intact: impl Fn(&[u8]) -> bool) -> Result<Fetched, String> {
     let key = format!("{url}?sha256={sha256}");
     let cache = open_cache().await;
+    let mut repaired = false;
     if let Some(cache) = &cache
         && let Ok(hit) = JsFuture::from(cache.match_with_str(&key)).await
         && let Ok(response) = hit.dyn_into::<web_sys::Response>()
@@ -54,9 +65,13 @@ pub async fn fetch_weights(url: &str, sha256: &str) -> Result<Vec<u8>, String> {
         && let Ok(buffer) = JsFuture::from(buffer).await
     {
         let bytes = Uint8Array::new(&buffer).to_vec();
-        let total = bytes.len() as u64;
-        post(&Response::Progress { file: url.into(), loaded: total, total: Some(total), from_cache: true });
-        return Ok(bytes);
+        if intact(&bytes) {
+            let total = bytes.len() as u64;
+            post(&Response::Progress { file: url.into(), loaded: total, total: Some(total), from_cache: true });
+            return Ok(Fetched { bytes, repaired: false });
+        }
+        let _ = JsFuture::from(cache.delete_with_str(&key)).await;
+        repaired = true;
     }
     let mut bytes = download(url).await?;
     if let Some(cache) = &cache {
@@ -66,7 +81,7 @@ pub async fn fetch_weights(url: &str, sha256: &str) -> Result<Vec<u8>, String> {
             let _ = JsFuture::from(cache.put_with_str(&key, &response)).await;
         }
     }
-    Ok(bytes)
+    Ok(Fetched { bytes, repaired })
 }
 
 async fn forget_other_versions(cache: &Cache, url: &str) {

@@ -11,6 +11,7 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use genepheno::model::burn::prelude::Device;
+use genepheno::model::metadata::sha256_hex;
 use genepheno::model::{ModelError, ModelMetadata, Prediction, Predictor, store};
 use genepheno::protocol::{
     Backend, BackendChoice, ConceptSource, Detail, Explained, Item, KnownGene, LIST_FLOOR, Loaded,
@@ -122,7 +123,13 @@ async fn load(dataset: &str, choice: BackendChoice) -> Result<(Model, Loaded, Op
     if metadata.weights_file.contains('/') || metadata.weights_file.contains("..") {
         return Err(format!("models/{name}.json names an unexpected weights file"));
     }
-    let weights = fetch_weights(&format!("models/{}", metadata.weights_file), &metadata.weights_sha256).await?;
+    let weights_url = format!("models/{}", metadata.weights_file);
+    let fetched = fetch_weights(&weights_url, &metadata.weights_sha256, |bytes| {
+        sha256_hex(bytes).eq_ignore_ascii_case(&metadata.weights_sha256)
+    })
+    .await?;
+    let mut repaired: Vec<String> = fetched.repaired.then(|| weights_url.clone()).into_iter().collect();
+    let weights = fetched.bytes;
     // The CPU computes with the weights dequantized once at load, as the GPU does: flex's 8-bit
     // matmul dequantizes the weights on every call (natively 10-15 % of a batch's time), and the
     // f32 copy costs about 11 MB of memory. The 8-bit weights stay what is downloaded.
@@ -131,7 +138,10 @@ async fn load(dataset: &str, choice: BackendChoice) -> Result<(Model, Loaded, Op
         .map_err(|e| e.to_string())?;
     let gpu_wanted = choice != BackendChoice::Cpu;
     let (reference, reference_problem) = match load_reference(name, &metadata).await {
-        Ok(reference) => (Some(reference), None),
+        Ok((reference, fixed)) => {
+            repaired.extend(fixed);
+            (Some(reference), None)
+        }
         Err(problem) => (None, Some(problem)),
     };
     let calibration = load_calibration(name, &metadata).await;
@@ -145,6 +155,7 @@ async fn load(dataset: &str, choice: BackendChoice) -> Result<(Model, Loaded, Op
         model: summary(&metadata, train_gene_count, calibration),
         reference_genes: reference.as_ref().map_or(0, ReferenceSet::len),
         reference_problem,
+        repaired,
         load_ms: now_ms() - started,
         gpu_check: gpu_wanted,
     };
@@ -219,12 +230,15 @@ async fn upgrade_to_gpu(engine: Rc<RefCell<Engine>>, model: Rc<Model>, weights: 
     }
 }
 
-/// The reference set made for these weights. It is cached under the weights' checksum (it is
-/// bound to them), and its header is checked against them before use.
-async fn load_reference(name: &str, metadata: &ModelMetadata) -> Result<ReferenceSet, String> {
-    let bytes = fetch_weights(&format!("models/{name}.reference.bin"), &metadata.weights_sha256).await?;
-    ReferenceSet::decode_for_model(&bytes, &metadata.weights_sha256, &metadata.dataset)
-        .map_err(|e| format!("the known-gene reference set could not be used: {e}"))
+/// The reference set made for these weights, and its address when the kept copy was damaged and
+/// downloaded again. It is cached under the weights' checksum (it is bound to them); a kept copy
+/// that does not decode for them is replaced.
+async fn load_reference(name: &str, metadata: &ModelMetadata) -> Result<(ReferenceSet, Option<String>), String> {
+    let url = format!("models/{name}.reference.bin");
+    let decode = |bytes: &[u8]| ReferenceSet::decode_for_model(bytes, &metadata.weights_sha256, &metadata.dataset);
+    let fetched = fetch_weights(&url, &metadata.weights_sha256, |bytes| decode(bytes).is_ok()).await?;
+    let set = decode(&fetched.bytes).map_err(|e| format!("the known-gene reference set could not be used: {e}"))?;
+    Ok((set, fetched.repaired.then_some(url)))
 }
 
 /// The validation figures measured for these weights, if shipped and made for them (a missing or

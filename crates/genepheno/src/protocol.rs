@@ -150,6 +150,10 @@ pub struct Loaded {
     /// Why the reference set is missing, when it is.
     #[serde(default)]
     pub reference_problem: Option<String>,
+    /// Model files whose copy kept in this browser was damaged (checksum or decoding failed):
+    /// each was thrown away and downloaded again; the page says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repaired: Vec<String>,
     /// Milliseconds spent downloading, checking and initialising.
     pub load_ms: f64,
     /// The GPU is being started and checked against the CPU in the background; the CPU scores
