@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the FASTA parser and the share-link decoder for a bounded time each (default 120 s):
+# Fuzzes the FASTA parser, the share-link decoder and the reference-set decoder for a bounded
+# time each (default 120 s):
 #   bash scripts/fuzz.sh [SECONDS]
 # Crashers land in fuzz/artifacts/<target>/; copy each into the regression tests
 # (crates/genepheno/tests/fuzz_regressions.rs) once fixed. cargo-fuzz needs nightly compiler
@@ -14,7 +15,10 @@ mkdir -p fuzz/corpus/fasta fuzz/corpus/share_link
 cp crates/genepheno/tests/fixtures/biopython-1.85/*.{fasta,fa,pro,nu,gz} fuzz/corpus/fasta/ 2>/dev/null || true
 # A session file using every view field, so the fuzzer starts from a valid session.
 cp fuzz/seeds/share_link/* fuzz/corpus/share_link/
-for target in fasta share_link; do
+# A small valid reference file (5 genes, one of them a protein of two genes).
+mkdir -p fuzz/corpus/reference_set
+cp fuzz/seeds/reference_set/* fuzz/corpus/reference_set/
+for target in fasta share_link reference_set; do
   echo "== fuzzing $target for ${seconds}s"
   cargo fuzz run --fuzz-dir fuzz "$target" -- -max_total_time="$seconds" -max_len=65536
 done

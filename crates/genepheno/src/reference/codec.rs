@@ -115,7 +115,9 @@ impl<'a> Reader<'a> {
         let mut out = Vec::with_capacity(n);
         let mut next = 0u64;
         for _ in 0..n {
-            let v = next + self.varint(what)?;
+            // A damaged gap can be as large as u64 holds: checked, never wrapped (found by
+            // fuzzing: the sum overflowed).
+            let v = next.checked_add(self.varint(what)?).unwrap_or(u64::MAX);
             if v >= u64::from(limit) {
                 return Err(ReferenceError::Corrupt(format!("{what}: index {v} out of range (< {limit})")));
             }
@@ -129,6 +131,18 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fuzz target's crasher (fuzz/artifacts, kept here): a list whose second gap is the
+    /// largest varint made the running sum overflow.
+    #[test]
+    fn a_huge_gap_is_an_error_not_an_overflow() {
+        let mut w = Writer::default();
+        w.varint(2);
+        w.varint(3);
+        w.varint(u64::MAX);
+        let err = Reader::new(&w.bytes).sorted_list(10, "list").unwrap_err();
+        assert!(matches!(err, ReferenceError::Corrupt(ref m) if m.contains("out of range")), "{err:?}");
+    }
 
     #[test]
     fn values_round_trip() {

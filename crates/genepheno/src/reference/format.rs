@@ -246,7 +246,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<ReferenceSet, ReferenceError> {
     let mut entrez = Vec::with_capacity(n);
     let mut previous = 0u64;
     for i in 0..n {
-        let id = previous + r.varint("entrez id")?;
+        let id = previous.checked_add(r.varint("entrez id")?).unwrap_or(u64::MAX);
         if id > u64::from(u32::MAX) || (i > 0 && id == previous) {
             return Err(ReferenceError::Corrupt(format!("Entrez id {id} out of order")));
         }

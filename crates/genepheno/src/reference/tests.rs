@@ -181,3 +181,18 @@ fn a_gene_cannot_share_a_protein_with_itself() {
     let err = ReferenceSet::encode(&input).unwrap_err().to_string();
     assert!(err.contains("lists itself"), "{err}");
 }
+
+/// The seed of the reference-set fuzz target (fuzz/seeds/reference_set/small.bin) is this small
+/// set's encoding, so the fuzzer starts from a valid file; rewrite it after a format change with
+/// `GENEPHENO_WRITE_FUZZ_SEED=1 cargo test -p genepheno --lib fuzz_seed`.
+#[test]
+fn the_fuzz_seed_is_a_valid_small_set() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/reference_set/small.bin");
+    let bytes = ReferenceSet::encode(&input(5)).unwrap();
+    if std::env::var_os("GENEPHENO_WRITE_FUZZ_SEED").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    assert_eq!(std::fs::read(&path).expect("the seed is committed"), bytes, "seed out of date: rewrite it (see above)");
+    assert_eq!(ReferenceSet::decode(&bytes).unwrap().len(), 5);
+}
