@@ -211,6 +211,8 @@ impl Predictions {
                 &Request::Load { dataset: self.dataset.get_untracked(), backend: BackendChoice::Cpu },
             ),
             Response::Loaded(loaded) => {
+                // A helper may be the one that found a damaged kept copy.
+                self.note_repaired(loaded.repaired.clone());
                 let same = self.model.with_untracked(|m| {
                     m.as_ref().is_some_and(|m| m.weights_sha256 == loaded.model.weights_sha256)
                 });
@@ -254,6 +256,15 @@ impl Predictions {
         }
     }
 
+    /// Adds files a worker found damaged in this browser's cache (and downloaded again) to what
+    /// the page reports for this model.
+    fn note_repaired(self, files: Vec<String>) {
+        if files.is_empty() {
+            return;
+        }
+        self.repaired.update(|r| r.extend(files.into_iter().filter(|f| !r.contains(f)).collect::<Vec<_>>()));
+    }
+
     /// Loads the chosen phenotype set on the chosen backend; results of the previous model are
     /// dropped (they would not be comparable).
     pub fn load(self) {
@@ -265,6 +276,7 @@ impl Predictions {
         self.scores.set(HashMap::new());
         self.forget_views();
         self.run.update(|r| r.reset());
+        self.repaired.set(Vec::new());
         self.status.set(Status::Loading { file: "model metadata".into(), loaded: 0, total: None, from_cache: false });
         self.send(&Request::Load {
             dataset: self.dataset.get_untracked(),
@@ -330,7 +342,7 @@ impl Predictions {
                     self.notice.set(None);
                 }
                 self.load_ms.set(Some(loaded.load_ms));
-                self.repaired.set(loaded.repaired);
+                self.note_repaired(loaded.repaired);
                 self.reference.set(Some(match loaded.reference_problem {
                     Some(problem) => Err(problem),
                     None => Ok(loaded.reference_genes),

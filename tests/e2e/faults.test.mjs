@@ -11,6 +11,10 @@ const EXAMPLE = fs.readFileSync(path.resolve(import.meta.dirname, "../../public/
 test("damaged kept copies of the weights and the reference set are thrown away, downloaded again, and the user is told", async () => {
   await journey(async (page) => {
     await waitForModel(page);
+    // Every worker of the pool has loaded (a helper still loading would read, and repair, a
+    // damaged copy before the reload).
+    const pool = await page.evaluate(() => Math.min(Math.max(navigator.hardwareConcurrency, 1), 4)); // MAX_WORKERS in src/predict/client.rs
+    await page.locator(`[data-testid="model-status"][data-workers="${pool}"]`).waitFor();
     // The inference worker kept both files under the weights' checksum; damage them in place.
     const damaged = await page.evaluate(async () => {
       const cache = await caches.open("genepheno-models-v1");
