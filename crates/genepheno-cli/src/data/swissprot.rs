@@ -33,7 +33,7 @@ use super::split::{self, MMSEQS_ARGS, Part, SplitMix64};
 use super::{DataError, blastdb, godb};
 
 /// Where the Swiss-Prot databases sit inside the unpacked package.
-const DATASET_DIR: &str = "usr/share/metastudent-data/dataset_201401";
+pub const DATASET_DIR: &str = "usr/share/metastudent-data/dataset_201401";
 /// The pretraining set, inside the cache's `swissprot/` directory.
 pub const PROTEINS_FILE: &str = "proteins.tsv.gz";
 /// Seed of the audit sample.
