@@ -18,7 +18,10 @@ cp fuzz/seeds/share_link/* fuzz/corpus/share_link/
 # A small valid reference file (5 genes, one of them a protein of two genes).
 mkdir -p fuzz/corpus/reference_set
 cp fuzz/seeds/reference_set/* fuzz/corpus/reference_set/
-for target in fasta share_link reference_set; do
+# The shipped HPO model's metadata.
+mkdir -p fuzz/corpus/metadata
+cp public/models/hpo.json fuzz/corpus/metadata/
+for target in fasta share_link reference_set metadata; do
   echo "== fuzzing $target for ${seconds}s"
   cargo fuzz run --fuzz-dir fuzz "$target" -- -max_total_time="$seconds" -max_len=65536
 done

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::input::{InputPanel, Inputs, RecordList};
 use crate::predict::Predictions;
 use crate::results::{self, ModelBar, ResultsPanel, View};
+use crate::kept::{KeptBar, Keeper};
 use crate::share;
 
 #[component]
@@ -23,6 +24,7 @@ pub fn App() -> impl IntoView {
     crate::offline::register(update);
     results::wire(inputs, predictions, view);
     share::restore(inputs, predictions, view, notice);
+    let keeper = Keeper::start(inputs, predictions, view);
     if let Ok(Some(session)) = link {
         inputs.open_session("shared link".into(), session);
     }
@@ -51,6 +53,7 @@ pub fn App() -> impl IntoView {
         <main>
             {move || notice.get().map(|n| view! { <p class="notice banner" role="alert" data-testid="page-notice">{n}</p> })}
             {move || update.get().map(|n| view! { <p class="notice banner" role="status" data-testid="update-notice">{n}</p> })}
+            <KeptBar keeper=keeper inputs=inputs predictions=predictions />
             <ModelBar inputs=inputs predictions=predictions />
             <InputPanel inputs=inputs />
             <ResultsPanel inputs=inputs predictions=predictions view=view />

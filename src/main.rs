@@ -5,6 +5,7 @@ mod app;
 mod browser;
 mod format;
 mod input;
+mod kept;
 mod offline;
 mod pager;
 mod predict;

@@ -62,6 +62,14 @@ impl Inputs {
         self.generation.update(|g| *g += 1);
     }
 
+    /// Puts back the records and problems of a kept session in place of the current ones (the
+    /// caller forgets the old results first), so that later inputs get fresh identifiers.
+    pub fn replace(&self, records: Vec<SequenceRecord>, file_problems: Vec<FileProblem>) {
+        self.ids.set_value(Identifiers::of_records(&records));
+        self.records.set(records);
+        self.file_problems.set(file_problems);
+    }
+
     /// Reads one input in the background, adding its records slice by slice.
     pub fn add(&self, source: String, bytes: Vec<u8>) {
         let inputs = *self;

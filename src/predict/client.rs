@@ -43,6 +43,16 @@ pub struct Refused {
     pub reason: Reason,
 }
 
+/// Scores kept from an earlier visit, waiting for the model of their phenotype set.
+pub(super) struct KeptScores {
+    pub dataset: String,
+    pub weights_sha256: String,
+    pub scores: Vec<Scored>,
+}
+
+/// Times the main worker may stop in one visit before the page gives up on it.
+const MAX_RESTARTS: u32 = 3;
+
 /// Most workers scoring at once: enough for common laptops; each holds its own model copy
 /// (about 70 MB of memory).
 const MAX_WORKERS: usize = 4;
@@ -72,6 +82,15 @@ pub struct Predictions {
     pub notice: RwSignal<Option<String>>,
     /// Model files whose kept copy was damaged and downloaded again at the last load.
     pub repaired: RwSignal<Vec<String>>,
+    /// Model files this browser would not store at the last load (storage full).
+    pub not_kept: RwSignal<Vec<String>>,
+    /// The main worker stopped and was started again, and why (scoring went on).
+    pub restarted: RwSignal<Option<String>>,
+    /// Times the main worker stopped during this visit (a worker that keeps stopping is given up).
+    crashes: StoredValue<u32>,
+    /// The main worker is starting again after it stopped: it reloads the same model and the run
+    /// goes on (nothing is forgotten).
+    restarting: StoredValue<bool>,
     /// The model is ready on the CPU while the GPU is started and checked in the background.
     pub gpu_checking: RwSignal<bool>,
     pub model: RwSignal<Option<Arc<ModelSummary>>>,
@@ -87,6 +106,9 @@ pub struct Predictions {
     pub explain_refused: RwSignal<Option<Refused>>,
     /// An answer or request that could not be read (it names no view to report it in).
     pub error: RwSignal<Option<String>>,
+    /// Scores kept from an earlier visit, with the weights that made them: taken in once a
+    /// model is ready (only if it has those weights).
+    pub(super) kept_scores: StoredValue<Option<KeptScores>>,
     /// The workers' WebAssembly memory together, as last reported.
     pub worker_memory: RwSignal<Option<u64>>,
     /// Known genes available for recognition, or why there are none.
@@ -105,6 +127,10 @@ impl Predictions {
             backend: RwSignal::new(None),
             notice: RwSignal::new(None),
             repaired: RwSignal::new(Vec::new()),
+            not_kept: RwSignal::new(Vec::new()),
+            restarted: RwSignal::new(None),
+            crashes: StoredValue::new(0),
+            restarting: StoredValue::new(false),
             gpu_checking: RwSignal::new(false),
             model: RwSignal::new(None),
             load_ms: RwSignal::new(None),
@@ -115,6 +141,7 @@ impl Predictions {
             detail_refused: RwSignal::new(None),
             explain_refused: RwSignal::new(None),
             error: RwSignal::new(None),
+            kept_scores: StoredValue::new(None),
             worker_memory: RwSignal::new(None),
             reference: RwSignal::new(None),
         };
@@ -161,18 +188,32 @@ impl Predictions {
         Ok(worker)
     }
 
-    /// A crash inside the main worker (e.g. the GPU driver) ends it: restart on the CPU once.
+    /// The main worker stopped (a crash inside it, the GPU driver or device lost, the browser
+    /// ending it): its batches go back to the queue and it is started again with the same model
+    /// (on the CPU if it stopped on the GPU); the scores so far are kept. A worker that keeps
+    /// stopping is given up after [`MAX_RESTARTS`].
     fn main_crashed(self, message: String) {
+        self.run.update(|r| r.lane_lost(0));
+        let crashes = self.crashes.get_value() + 1;
+        self.crashes.set_value(crashes);
+        if crashes > MAX_RESTARTS {
+            self.stop_helpers();
+            self.status.set(Status::Failed(format!(
+                "the model stopped {crashes} times (last: {message}). Reload the page to try again."
+            )));
+            return;
+        }
         if self.backend.get_untracked() == Some(Backend::Gpu) {
             self.notice.set(Some(format!(
                 "the model stopped while running on the GPU ({message}); it was restarted on the CPU."
             )));
             self.backend_choice.set(BackendChoice::Cpu);
-            self.start_worker();
-        } else {
-            self.stop_helpers();
-            self.status.set(Status::Failed(format!("the model stopped: {message}. Reload the page to try again.")));
         }
+        self.restarted.set(Some(format!(
+            "The model's worker stopped ({message}) and was started again; the records it was scoring are scored again, nothing else is lost."
+        )));
+        self.restarting.set_value(true);
+        self.start_worker();
     }
 
     /// On the CPU, starts the helper workers (once per loaded model).
@@ -284,8 +325,24 @@ impl Predictions {
         });
     }
 
+    /// Scores kept from an earlier visit for the records about to be put back.
+    pub fn keep_scores(self, dataset: String, weights_sha256: String, scores: Vec<Scored>) {
+        self.kept_scores.set_value(Some(KeptScores { dataset, weights_sha256, scores }));
+    }
+
+    /// Loads the same model again into a restarted main worker, keeping the run and its scores.
+    fn reload(self) {
+        self.restarting.set_value(false);
+        self.status.set(Status::Loading { file: "model metadata".into(), loaded: 0, total: None, from_cache: true });
+        self.send(&Request::Load {
+            dataset: self.dataset.get_untracked(),
+            backend: self.backend_choice.get_untracked(),
+        });
+    }
+
     /// Forgets every result (the inputs were cleared: keys would point at other records).
     pub fn forget_results(self) {
+        self.kept_scores.set_value(None);
         self.scores.set(HashMap::new());
         self.forget_views();
         self.run.update(|r| r.reset());
@@ -329,6 +386,7 @@ impl Predictions {
 
     fn receive(self, response: Response) {
         match response {
+            Response::Ready if self.restarting.get_value() => self.reload(),
             Response::Ready => self.load(),
             Response::Progress { file, loaded, total, from_cache } => {
                 self.status.set(Status::Loading { file, loaded, total, from_cache });
@@ -343,11 +401,20 @@ impl Predictions {
                 }
                 self.load_ms.set(Some(loaded.load_ms));
                 self.note_repaired(loaded.repaired);
+                self.not_kept.set(loaded.not_kept);
                 self.reference.set(Some(match loaded.reference_problem {
                     Some(problem) => Err(problem),
                     None => Ok(loaded.reference_genes),
                 }));
                 let cpu = loaded.backend == Backend::Cpu && !loaded.gpu_check;
+                // A restarted worker that found other weights (a new version was published
+                // meanwhile): the scores so far would not be comparable.
+                let other = self.model.with_untracked(|m| {
+                    m.as_ref().is_some_and(|m| m.weights_sha256 != loaded.model.weights_sha256)
+                });
+                if other {
+                    self.forget_results();
+                }
                 self.model.set(Some(Arc::new(loaded.model)));
                 self.run.update(|r| r.lane_ready(0, true));
                 self.status.set(Status::Ready);

@@ -20,18 +20,48 @@ impl Predictions {
             return;
         }
         let window = self.model.with_untracked(|m| m.as_ref().map_or(1, |m| m.window));
+        let kept = self.take_kept_scores(records.len());
         let mut batches = Vec::new();
         // Notifies only when something changed: this runs inside an effect that reads `run`,
         // and an unconditional update would wake that effect for ever.
         self.run.maybe_update(|run| {
+            run.already_scored(kept.iter().copied());
             let top_up = run.top_up(records, window, now_ms());
-            let changed = top_up.changed();
+            let changed = top_up.changed() || !kept.is_empty();
             batches = top_up.batches;
             changed
         });
         for (lane, request) in batches {
             self.send_to(lane, &request);
         }
+    }
+
+    /// Takes in the scores kept from an earlier visit if the ready model made them (else they
+    /// are dropped and the records scored again); returns their record keys.
+    fn take_kept_scores(self, records: usize) -> Vec<u32> {
+        // A kept session of another phenotype set waits for that set's model (the page switches
+        // to it when the session is restored).
+        let (dataset, weights) = self.model.with_untracked(|m| {
+            m.as_ref().map(|m| (m.dataset.clone(), m.weights_sha256.clone())).unwrap_or_default()
+        });
+        let waits = self.kept_scores.with_value(|k| k.as_ref().is_some_and(|k| k.dataset != dataset));
+        if waits {
+            return Vec::new();
+        }
+        let Some(kept) = self.kept_scores.try_update_value(Option::take).flatten() else {
+            return Vec::new();
+        };
+        if kept.weights_sha256 != weights || records == 0 {
+            return Vec::new();
+        }
+        let kept = kept.scores;
+        let keys: Vec<u32> = kept.iter().map(|s| s.key).filter(|&k| (k as usize) < records).collect();
+        self.scores.update(|scores| {
+            for score in kept.into_iter().filter(|s| (s.key as usize) < records) {
+                scores.insert(score.key, Arc::new(score));
+            }
+        });
+        keys
     }
 
     /// Records a batch's answers (ignoring a stale batch from before a reload or a clear).

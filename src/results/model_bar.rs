@@ -135,6 +135,19 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                     }}</p>
                 })
             }}
+            {move || {
+                let files = predictions.not_kept.get();
+                (!files.is_empty()).then(|| view! {
+                    <p class="notice" data-testid="not-kept-notice" role="status">{format!(
+                        "This browser would not store {} (its storage for this site is full, or this is a private window): the page works, but downloads {} again at the next visit and cannot work offline. Freeing space in the browser's site settings fixes this.",
+                        files.join(" and "),
+                        if files.len() == 1 { "it" } else { "them" },
+                    )}</p>
+                })
+            }}
+            {move || predictions.restarted.get().map(|n| view! {
+                <p class="notice" data-testid="restart-notice" role="status">{n}</p>
+            })}
             {move || predictions.notice.get().map(|n| view! {
                 <p class="notice" data-testid="backend-notice" role="alert">{format!("Note: {n}")}</p>
             })}
@@ -164,7 +177,8 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                     data-worker-memory=move || predictions.worker_memory.get().map(|m| m.to_string()).unwrap_or_default()
                     data-workers=move || predictions.run.with(Run::summary).workers.to_string()
                     data-in-flight=move || predictions.run.with(Run::summary).in_flight.to_string()
-                    data-failed=move || predictions.run.with(Run::summary).failed.to_string()>
+                    data-failed=move || predictions.run.with(Run::summary).failed.to_string()
+                    data-answered=move || predictions.run.with(Run::summary).answered_records.to_string()>
                     {move || {
                         let run = predictions.run.with(Run::summary);
                         let (done, total) = (scored(), ready_total.get());

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { useApp, waitForModel, waitForScores, dropFiles } from "./harness.mjs";
+import { useApp, waitForModel, waitForScores, dropFiles, humanProteins } from "./harness.mjs";
 
 const journey = useApp();
 const EXAMPLE = fs.readFileSync(path.resolve(import.meta.dirname, "../../public/examples/example.fasta"));
@@ -41,4 +41,61 @@ test("damaged kept copies of the weights and the reference set are thrown away, 
     await waitForModel(page);
     assert.equal(await page.getByTestId("repair-notice").count(), 0);
   });
+});
+
+test("workers that stop in the middle of a run: the main one is started again, their batches are scored by the workers left, nothing is lost or scored twice", async () => {
+  // Without the closing check for console errors: the stopped workers report theirs.
+  const app = await journey.open();
+  try {
+    const { page } = app;
+    await dropFiles(page, [{ name: "human400.fasta", bytes: Buffer.from(humanProteins(400, 3000)) }]);
+    await waitForModel(page);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-status"]')?.dataset.scored) > 0, null, { timeout: 120_000 });
+    const workers = page.workers();
+    assert.ok(workers.length >= 1);
+    // An uncaught error ends a worker as a crash in its code would (the page ends it on its
+    // `error` event). The main worker first, then a helper if there is one.
+    const crash = (worker) => worker.evaluate(() => { setTimeout(() => { throw new Error("stopped by the test"); }, 0); });
+    await crash(workers[0]);
+    if (workers.length > 1) await crash(workers[1]);
+    const atCrash = Number(await page.getByTestId("run-status").getAttribute("data-scored").catch(() => "0"));
+    assert.ok(atCrash < 400, `stopped mid-run (${atCrash} of 400 scored)`);
+    await page.getByTestId("restart-notice").waitFor({ timeout: 60_000 });
+    assert.match(await page.getByTestId("restart-notice").innerText(), /stopped by the test.*started again/);
+    await waitForScores(page, 400, 300_000);
+    const run = page.getByTestId("run-status");
+    assert.equal(await run.getAttribute("data-failed"), "0");
+    assert.equal(await run.getAttribute("data-answered"), "400", "every record answered once");
+  } finally {
+    await app.close();
+  }
+});
+
+test("a model file of another version than its metadata names is refused with a clear message, and never kept", async () => {
+  const MODELS = path.resolve(import.meta.dirname, "../../public/models");
+  // The server is in the middle of an update: it serves the MP model's files under HPO's names.
+  const serveOther = (file, other) => (context) =>
+    context.route(`**/models/${file}`, (route) => route.fulfill({ status: 200, body: fs.readFileSync(path.join(MODELS, other)) }));
+  // Another reference set: known genes are not recognised (said), the model still scores.
+  let app = await journey.open({ prepare: serveOther("hpo.reference.bin", "mp.reference.bin") });
+  try {
+    await waitForModel(app.page);
+    assert.match(await app.page.getByTestId("reference-status").innerText(), /Known genes cannot be recognised: .*models\/hpo\.reference\.bin as served is not the version this model names/);
+    await dropFiles(app.page, [{ name: "example.fasta", bytes: EXAMPLE }]);
+    await waitForScores(app.page, 6);
+  } finally {
+    await app.close();
+  }
+  // Other weights: the model is not loaded, the page says why and what to do, nothing is kept.
+  app = await journey.open({ prepare: serveOther("hpo.bpk", "mp.bpk") });
+  try {
+    const status = app.page.locator('[data-testid="model-status"][data-state="failed"]');
+    await status.waitFor({ timeout: 120_000 });
+    assert.match(await status.innerText(), /models\/hpo\.bpk as served is not the version this model names \(SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\).*reload the page in a minute/);
+    const kept = await app.page.evaluate(async () => (await (await caches.open("genepheno-models-v1")).keys()).map((r) => new URL(r.url).pathname));
+    assert.ok(!kept.includes("/models/hpo.bpk"), `kept: ${kept}`);
+    await app.page.getByTestId("retry").waitFor();
+  } finally {
+    await app.close();
+  }
 });

@@ -57,11 +57,13 @@ export async function launchBrowser({ webgpu = true } = {}) {
 
 /**
  * Opens the app in a fresh page that records console errors, page errors and every request, and
- * waits until the app has mounted. `init`: a script run in the page before the app's own.
+ * waits until the app has mounted. `init`: a script run in the page before the app's own;
+ * `prepare(context)`: runs before the page opens (e.g. to route requests).
  */
-export async function openApp(browser, origin, { hash = "", init } = {}) {
+export async function openApp(browser, origin, { hash = "", init, prepare } = {}) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   if (init) await context.addInitScript(init);
+  if (prepare) await prepare(context);
   const page = await context.newPage();
   const problems = [];
   const requests = [];

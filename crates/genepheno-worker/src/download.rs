@@ -43,18 +43,27 @@ async fn open_cache() -> Option<Cache> {
     JsFuture::from(caches.open(CACHE_NAME)).await.ok().map(JsCast::unchecked_into)
 }
 
-/// A model file as fetched: its bytes, and whether the copy kept in this browser was damaged
-/// and replaced by a fresh download.
-pub struct Fetched {
+/// A model file as fetched: its bytes and what `read` made of them, whether the copy kept in
+/// this browser was damaged and replaced by a fresh download, and whether this browser keeps it
+/// for the next visit.
+pub struct Fetched<T> {
     pub bytes: Vec<u8>,
+    pub value: T,
     pub repaired: bool,
+    /// False when the browser refused to store the download (storage full, private window).
+    pub kept: bool,
 }
 
 /// The model file `url` belonging to the weights whose SHA-256 is `sha256` (the weights
-/// themselves, or a file bound to them): from the cache if there and `intact` accepts it,
-/// otherwise downloaded with progress messages and then cached (older versions of the file are
-/// removed).
-pub async fn fetch_weights(url: &str, sha256: &str, intact: impl Fn(&[u8]) -> bool) -> Result<Fetched, String> {
+/// themselves, or a file bound to them): from the cache if there and `read` accepts it,
+/// otherwise downloaded with progress messages, read too (a server in the middle of an update
+/// can serve another version: refused, never cached) and then cached (older versions of the
+/// file are removed). Each copy is read once.
+pub async fn fetch_checked<T>(
+    url: &str,
+    sha256: &str,
+    read: impl Fn(&[u8]) -> Result<T, String>,
+) -> Result<Fetched<T>, String> {
     let key = format!("{url}?sha256={sha256}");
     let cache = open_cache().await;
     let mut repaired = false;
@@ -65,23 +74,31 @@ pub async fn fetch_weights(url: &str, sha256: &str, intact: impl Fn(&[u8]) -> bo
         && let Ok(buffer) = JsFuture::from(buffer).await
     {
         let bytes = Uint8Array::new(&buffer).to_vec();
-        if intact(&bytes) {
+        if let Ok(value) = read(&bytes) {
             let total = bytes.len() as u64;
             post(&Response::Progress { file: url.into(), loaded: total, total: Some(total), from_cache: true });
-            return Ok(Fetched { bytes, repaired: false });
+            return Ok(Fetched { bytes, value, repaired: false, kept: true });
         }
         let _ = JsFuture::from(cache.delete_with_str(&key)).await;
         repaired = true;
     }
     let mut bytes = download(url).await?;
+    let value = read(&bytes).map_err(|why| {
+        format!(
+            "{url} as served is not the version this model names ({why}): the site may be in the \
+             middle of an update; reload the page in a minute"
+        )
+    })?;
+    let mut kept = false;
     if let Some(cache) = &cache {
         forget_other_versions(cache, url).await;
-        // Caching is a convenience: a full disk or a private window must not stop the app.
+        // Caching is a convenience: a full disk or a private window must not stop the app, but
+        // the page says the file is not kept.
         if let Ok(response) = web_sys::Response::new_with_opt_u8_array(Some(&mut bytes)) {
-            let _ = JsFuture::from(cache.put_with_str(&key, &response)).await;
+            kept = JsFuture::from(cache.put_with_str(&key, &response)).await.is_ok();
         }
     }
-    Ok(Fetched { bytes, repaired })
+    Ok(Fetched { bytes, value, repaired, kept })
 }
 
 async fn forget_other_versions(cache: &Cache, url: &str) {

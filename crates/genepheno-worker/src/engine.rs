@@ -20,7 +20,7 @@ use genepheno::protocol::{
 use genepheno::calibration::{Calibration, NearestTraining, Signals, concept_confidence, prior};
 use genepheno::reference::{Identification, ReferenceSet, SplitPart};
 
-use crate::download::{fetch_text, fetch_weights};
+use crate::download::{fetch_text, fetch_checked};
 use crate::worker::post;
 
 /// Largest difference between a GPU and a CPU score accepted by the self-check. Both compute
@@ -118,17 +118,20 @@ async fn load(dataset: &str, choice: BackendChoice) -> Result<(Model, Loaded, Op
     let started = now_ms();
     let name = dataset_file(dataset)?;
     let text = fetch_text(&format!("models/{name}.json")).await?;
-    let metadata: ModelMetadata =
-        serde_json::from_str(&text).map_err(|e| format!("models/{name}.json is not model metadata: {e}"))?;
-    if metadata.weights_file.contains('/') || metadata.weights_file.contains("..") {
-        return Err(format!("models/{name}.json names an unexpected weights file"));
-    }
+    let metadata = ModelMetadata::from_json(text.as_bytes())
+        .map_err(|e| format!("models/{name}.json is not usable model metadata ({e})"))?;
     let weights_url = format!("models/{}", metadata.weights_file);
-    let fetched = fetch_weights(&weights_url, &metadata.weights_sha256, |bytes| {
-        sha256_hex(bytes).eq_ignore_ascii_case(&metadata.weights_sha256)
+    let fetched = fetch_checked(&weights_url, &metadata.weights_sha256, |bytes| {
+        let actual = sha256_hex(bytes);
+        if actual.eq_ignore_ascii_case(&metadata.weights_sha256) {
+            Ok(())
+        } else {
+            Err(format!("SHA-256 {actual}, expected {}", metadata.weights_sha256))
+        }
     })
     .await?;
     let mut repaired: Vec<String> = fetched.repaired.then(|| weights_url.clone()).into_iter().collect();
+    let mut not_kept: Vec<String> = (!fetched.kept).then(|| weights_url.clone()).into_iter().collect();
     let weights = fetched.bytes;
     // The CPU computes with the weights dequantized once at load, as the GPU does: flex's 8-bit
     // matmul dequantizes the weights on every call (natively 10-15 % of a batch's time), and the
@@ -138,8 +141,11 @@ async fn load(dataset: &str, choice: BackendChoice) -> Result<(Model, Loaded, Op
         .map_err(|e| e.to_string())?;
     let gpu_wanted = choice != BackendChoice::Cpu;
     let (reference, reference_problem) = match load_reference(name, &metadata).await {
-        Ok((reference, fixed)) => {
+        Ok((reference, fixed, kept)) => {
             repaired.extend(fixed);
+            if !kept {
+                not_kept.push(format!("models/{name}.reference.bin"));
+            }
             (Some(reference), None)
         }
         Err(problem) => (None, Some(problem)),
@@ -156,6 +162,7 @@ async fn load(dataset: &str, choice: BackendChoice) -> Result<(Model, Loaded, Op
         reference_genes: reference.as_ref().map_or(0, ReferenceSet::len),
         reference_problem,
         repaired,
+        not_kept,
         load_ms: now_ms() - started,
         gpu_check: gpu_wanted,
     };
@@ -233,12 +240,13 @@ async fn upgrade_to_gpu(engine: Rc<RefCell<Engine>>, model: Rc<Model>, weights: 
 /// The reference set made for these weights, and its address when the kept copy was damaged and
 /// downloaded again. It is cached under the weights' checksum (it is bound to them); a kept copy
 /// that does not decode for them is replaced.
-async fn load_reference(name: &str, metadata: &ModelMetadata) -> Result<(ReferenceSet, Option<String>), String> {
+async fn load_reference(name: &str, metadata: &ModelMetadata) -> Result<(ReferenceSet, Option<String>, bool), String> {
     let url = format!("models/{name}.reference.bin");
     let decode = |bytes: &[u8]| ReferenceSet::decode_for_model(bytes, &metadata.weights_sha256, &metadata.dataset);
-    let fetched = fetch_weights(&url, &metadata.weights_sha256, |bytes| decode(bytes).is_ok()).await?;
-    let set = decode(&fetched.bytes).map_err(|e| format!("the known-gene reference set could not be used: {e}"))?;
-    Ok((set, fetched.repaired.then_some(url)))
+    let fetched = fetch_checked(&url, &metadata.weights_sha256, |bytes| decode(bytes).map_err(|e| e.to_string()))
+        .await
+        .map_err(|e| format!("the known-gene reference set could not be used: {e}"))?;
+    Ok((fetched.value, fetched.repaired.then_some(url), fetched.kept))
 }
 
 /// The validation figures measured for these weights, if shipped and made for them (a missing or

@@ -3,6 +3,7 @@
 
 pub mod batching;
 pub mod calibration;
+pub mod kept;
 pub mod protocol;
 pub mod results;
 pub mod scheduler;

@@ -154,6 +154,10 @@ pub struct Loaded {
     /// each was thrown away and downloaded again; the page says so.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repaired: Vec<String>,
+    /// Model files this browser would not store (storage full, private window): the page works
+    /// but downloads them again next visit, and works offline only once they are kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_kept: Vec<String>,
     /// Milliseconds spent downloading, checking and initialising.
     pub load_ms: f64,
     /// The GPU is being started and checked against the CPU in the background; the CPU scores

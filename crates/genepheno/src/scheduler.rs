@@ -51,6 +51,9 @@ pub struct Run {
     failed: BTreeMap<u32, Reason>,
     /// The user cancelled: no more batches until resumed.
     cancelled: bool,
+    /// Records in every batch answered (scores or failure): equal to the records scored and
+    /// failed unless a record was answered twice, which the rules above prevent.
+    answered_records: usize,
     /// When the first batch of the run went out, and when the last answer came in (the
     /// caller's clock, in ms; for the figure the page shows and the benchmarks read).
     started_ms: Option<f64>,
@@ -69,6 +72,8 @@ pub struct RunSummary {
     pub in_flight: usize,
     /// Records whose batch failed.
     pub failed: usize,
+    /// Records in all answered batches (a record scored twice would count twice).
+    pub answered_records: usize,
 }
 
 /// What [`Run::top_up`] did.
@@ -96,6 +101,7 @@ impl Run {
             workers: self.lanes.iter().filter(|l| l.ready).count(),
             in_flight: self.lanes.iter().map(|l| l.in_flight.len()).sum(),
             failed: self.failed.len(),
+            answered_records: self.answered_records,
         }
     }
 
@@ -114,6 +120,12 @@ impl Run {
     pub fn reset(&mut self) {
         let lanes = self.lanes.iter().map(|l| Lane { ready: l.ready, in_flight: Vec::new() }).collect();
         *self = Run { lanes, next_batch: self.next_batch, ..Run::default() };
+    }
+
+    /// Records scored before (a session kept in the browser, with the same weights): they count
+    /// as sent and answered, so they are not sent again.
+    pub fn already_scored(&mut self, keys: impl IntoIterator<Item = u32>) {
+        self.sent.extend(keys);
     }
 
     /// Marks a lane's model as loaded or not (adding the lane if it is new).
@@ -194,6 +206,7 @@ impl Run {
         let (lane, slot) = self.position(batch)?;
         let (_, keys) = self.lanes[lane].in_flight.remove(slot);
         self.finished_ms = Some(now_ms);
+        self.answered_records += keys.len();
         Some(keys)
     }
 
@@ -437,6 +450,44 @@ mod tests {
         assert!(top_up.reset);
         assert_eq!(sent(&top_up), vec![(0, 2, vec![0, 1])]);
         assert_eq!(run.answered(0, 2.0), None, "the cleared records' batch is stale");
+    }
+
+    #[test]
+    fn records_scored_before_a_reload_are_not_sent_again() {
+        let mut run = ready_run(1);
+        run.already_scored(0..16);
+        run.already_scored([20]);
+        let batches = sent(&run.top_up(&records(40), WINDOW, 0.0));
+        let keys: Vec<u32> = batches.iter().flat_map(|(_, _, k)| k.clone()).collect();
+        assert_eq!(keys, (16..40).filter(|&k| k != 20).collect::<Vec<u32>>());
+    }
+
+    #[test]
+    fn a_lost_main_lane_returns_its_batches_and_takes_them_again_once_reloaded() {
+        // The main worker crashed and was restarted with the same model: nothing is lost and
+        // nothing is scored twice.
+        let mut run = ready_run(2);
+        let all = records(64);
+        let first = sent(&run.top_up(&all, WINDOW, 0.0));
+        assert_eq!(first.len(), 4);
+        assert_eq!(run.answered(1, 1.0).map(|k| k.len()), Some(16));
+        run.lane_lost(0);
+        assert_eq!(run.summary().workers, 1);
+        // Lane 1 takes one of lane 0's batches now (its other slot holds batch 3).
+        let meanwhile = sent(&run.top_up(&all, WINDOW, 2.0));
+        assert_eq!(meanwhile, vec![(1, 4, (0..16).collect())]);
+        run.lane_ready(0, true);
+        let after = sent(&run.top_up(&all, WINDOW, 3.0));
+        assert_eq!(after, vec![(0, 5, (32..48).collect())]);
+        let mut scored: Vec<u32> = (16..32).collect();
+        for batch in [3, 4, 5] {
+            scored.extend(run.answered(batch, 4.0).unwrap());
+        }
+        assert_eq!(run.answered(0, 5.0), None, "the lost worker's late answer is ignored");
+        scored.sort();
+        assert_eq!(scored, (0..64).collect::<Vec<u32>>(), "every record scored once");
+        assert_eq!(run.summary().answered_records, 64);
+        assert!(!run.top_up(&all, WINDOW, 6.0).changed());
     }
 
     #[test]

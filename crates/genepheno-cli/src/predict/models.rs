@@ -53,7 +53,7 @@ pub fn shipped(dataset: &str) -> anyhow::Result<ModelFiles> {
 /// if present, `<stem>.reference.bin` next to it.
 pub fn from_path(meta_path: &Path) -> anyhow::Result<ModelFiles> {
     let metadata = std::fs::read(meta_path).with_context(|| format!("reading {}", meta_path.display()))?;
-    let meta: ModelMetadata = serde_json::from_slice(&metadata).with_context(|| format!("{} is not model metadata", meta_path.display()))?;
+    let meta = ModelMetadata::from_json(&metadata).with_context(|| format!("{} is not usable model metadata", meta_path.display()))?;
     let weights_path = meta_path.with_file_name(&meta.weights_file);
     let weights = std::fs::read(&weights_path).with_context(|| format!("reading {}", weights_path.display()))?;
     let reference = std::fs::read(reference_path(meta_path)).ok();
@@ -75,7 +75,7 @@ pub struct Loaded {
 /// Checks and decodes the files. The dense weights are dequantized once at load, as the page's
 /// worker does, so that scoring multiplies f32 matrices.
 pub fn load(files: ModelFiles) -> anyhow::Result<Loaded> {
-    let meta: ModelMetadata = serde_json::from_slice(&files.metadata).with_context(|| format!("{}: model metadata", files.origin))?;
+    let meta = ModelMetadata::from_json(&files.metadata).with_context(|| format!("{}: model metadata", files.origin))?;
     let device = Device::flex();
     let model = store::load_checked_dequantized(&meta, files.weights, &device).with_context(|| files.origin.clone())?;
     let reference = match files.reference {

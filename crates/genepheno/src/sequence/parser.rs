@@ -35,6 +35,13 @@ pub struct Identifiers {
 }
 
 impl Identifiers {
+    /// The identifiers of records read earlier (a session kept in the browser), so that records
+    /// added afterwards do not take them again.
+    pub fn of_records(records: &[super::SequenceRecord]) -> Self {
+        let first_use = records.iter().map(|r| (r.id.clone(), (r.source.clone(), r.number))).collect();
+        Self { first_use }
+    }
+
     /// Claims `id` for record `number` of `source`; on a clash returns the unique name used
     /// instead and the problem that says so.
     fn claim(&mut self, id: String, source: &str, number: usize) -> (String, Option<Problem>) {
