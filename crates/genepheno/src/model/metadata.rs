@@ -190,7 +190,7 @@ pub(crate) mod tests {
         m.phenotypes[1].parents = vec![9];
         assert!(!refused(m).is_empty());
         let mut m = small();
-        m.threshold = f32::NAN;
+        m.threshold = 1.5;
         assert!(refused(m).contains("threshold"));
         let mut m = small();
         m.weights_file = "../../etc/passwd".into();
