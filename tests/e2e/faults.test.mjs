@@ -1,9 +1,10 @@
-// Faults the page survives (issue 16): damaged copies of the model files kept in this browser.
+// Faults the page survives (issue 16): damaged kept model files, workers that stop mid-run (on the
+// CPU and on the GPU), model files of another version than their metadata names.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { useApp, waitForModel, waitForScores, dropFiles, humanProteins } from "./harness.mjs";
+import { useApp, waitForModel, waitForScores, dropFiles, humanProteins, downloadText } from "./harness.mjs";
 
 const journey = useApp();
 const EXAMPLE = fs.readFileSync(path.resolve(import.meta.dirname, "../../public/examples/example.fasta"));
@@ -95,6 +96,50 @@ test("a model file of another version than its metadata names is refused with a 
     const kept = await app.page.evaluate(async () => (await (await caches.open("genepheno-models-v1")).keys()).map((r) => new URL(r.url).pathname));
     assert.ok(!kept.includes("/models/hpo.bpk"), `kept: ${kept}`);
     await app.page.getByTestId("retry").waitFor();
+  } finally {
+    await app.close();
+  }
+});
+
+test("the model stopping while it runs on the GPU: the CPU takes over mid-run, keeps the GPU's scores and gives the same ones", async () => {
+  const app = await journey.open();
+  try {
+    const { page } = app;
+    await waitForModel(page);
+    await page.getByTestId("backend-select").selectOption("gpu");
+    assert.equal(await waitForModel(page), "gpu", "WebGPU (SwiftShader) is expected in this browser");
+    await dropFiles(page, [{ name: "human100.fasta", bytes: Buffer.from(humanProteins(100, 9000)) }]);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-status"]')?.dataset.scored) > 0, null, { timeout: 300_000 });
+    // What a lost device or a driver fault does to the worker: an uncaught error ends it.
+    await page.workers()[0].evaluate(() => { setTimeout(() => { throw new Error("GPU device lost (test)"); }, 0); });
+    const atCrash = Number(await page.getByTestId("run-status").getAttribute("data-scored").catch(() => "0"));
+    assert.ok(atCrash < 100, `stopped mid-run (${atCrash} of 100 scored)`);
+    await page.locator('[data-testid="backend-notice"]', { hasText: "restarted on the CPU" }).waitFor({ timeout: 60_000 });
+    assert.match(await page.getByTestId("backend-notice").innerText(), /stopped while running on the GPU \(.*GPU device lost \(test\)\); it was restarted on the CPU/);
+    assert.equal(await waitForModel(page), "cpu");
+    await waitForScores(page, 100, 600_000);
+    const run = page.getByTestId("run-status");
+    assert.equal(await run.getAttribute("data-answered"), "100", "every record answered once");
+    const mixed = JSON.parse((await downloadText(page, page.getByTestId("export-all-json"))).text);
+
+    // The same records scored on the CPU alone.
+    await page.getByTestId("backend-select").selectOption("cpu");
+    assert.equal(await waitForModel(page), "cpu");
+    await waitForScores(page, 100, 600_000);
+    const cpu = JSON.parse((await downloadText(page, page.getByTestId("export-all-json"))).text);
+    let worst = 0;
+    let compared = 0;
+    for (let r = 0; r < 100; r++) {
+      const a = new Map(mixed.records[r].phenotypes.map((p) => [p.id, p.score]));
+      for (const p of cpu.records[r].phenotypes) {
+        if (a.has(p.id)) {
+          worst = Math.max(worst, Math.abs(a.get(p.id) - p.score));
+          compared++;
+        }
+      }
+    }
+    assert.ok(compared > 100 * 5, `${compared} scores compared`);
+    assert.ok(worst <= 1e-3, `largest difference ${worst}`);
   } finally {
     await app.close();
   }
