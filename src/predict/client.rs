@@ -319,10 +319,7 @@ impl Predictions {
         self.run.update(|r| r.reset());
         self.repaired.set(Vec::new());
         self.status.set(Status::Loading { file: "model metadata".into(), loaded: 0, total: None, from_cache: false });
-        self.send(&Request::Load {
-            dataset: self.dataset.get_untracked(),
-            backend: self.backend_choice.get_untracked(),
-        });
+        self.request_model();
     }
 
     /// Scores kept from an earlier visit for the records about to be put back.
@@ -334,6 +331,11 @@ impl Predictions {
     fn reload(self) {
         self.restarting.set_value(false);
         self.status.set(Status::Loading { file: "model metadata".into(), loaded: 0, total: None, from_cache: true });
+        self.request_model();
+    }
+
+    /// Asks the main worker for the chosen phenotype set's model on the chosen backend.
+    fn request_model(self) {
         self.send(&Request::Load {
             dataset: self.dataset.get_untracked(),
             backend: self.backend_choice.get_untracked(),
