@@ -50,6 +50,10 @@ pub(super) struct KeptScores {
     pub scores: Vec<Scored>,
 }
 
+/// How often the page looks for workers that stopped answering
+/// (`genepheno::scheduler::Run::stalled_lanes`).
+const WATCH_EVERY_MS: u32 = 2_000;
+
 /// Times the main worker may stop in one visit before the page gives up on it.
 const MAX_RESTARTS: u32 = 3;
 
@@ -146,6 +150,8 @@ impl Predictions {
             reference: RwSignal::new(None),
         };
         this.start_worker();
+        // Lives as long as the page: the predictions do.
+        gloo_timers::callback::Interval::new(WATCH_EVERY_MS, move || this.watch()).forget();
         this
     }
 
@@ -192,7 +198,7 @@ impl Predictions {
     /// ending it): its batches go back to the queue and it is started again with the same model
     /// (on the CPU if it stopped on the GPU); the scores so far are kept. A worker that keeps
     /// stopping is given up after [`MAX_RESTARTS`].
-    fn main_crashed(self, message: String) {
+    pub(super) fn main_crashed(self, message: String) {
         self.run.update(|r| r.lane_lost(0));
         let crashes = self.crashes.get_value() + 1;
         self.crashes.set_value(crashes);
@@ -236,7 +242,7 @@ impl Predictions {
     }
 
     /// A helper failed to load or crashed: it is ended, and its batch goes back to the queue.
-    fn drop_helper(self, lane: usize) {
+    pub(super) fn drop_helper(self, lane: usize) {
         let worker = self.helpers.try_update_value(|h| h.get_mut(lane - 1).and_then(Option::take)).flatten();
         if let Some(worker) = worker {
             worker.terminate();

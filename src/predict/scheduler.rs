@@ -79,6 +79,21 @@ impl Predictions {
         });
     }
 
+    /// Ends the workers that hold batches and have answered none for a long time (a GPU that
+    /// never returns, a worker ended without an error): their batches go back to the queue, the
+    /// main worker is started again (on the CPU if it was on the GPU). Called every few seconds.
+    pub(super) fn watch(self) {
+        let stalled = self.run.try_update_untracked(|run| run.stalled_lanes(now_ms())).unwrap_or_default();
+        let silence = format!("it gave no answer for {} s", genepheno::scheduler::STALL_LIMIT_MS / 1000.0);
+        for lane in stalled {
+            if lane == 0 {
+                self.main_crashed(silence.clone());
+            } else {
+                self.drop_helper(lane);
+            }
+        }
+    }
+
     /// The worker could not score a batch: its records are marked failed, the run goes on.
     pub(super) fn batch_failed(self, batch: u64, reason: Reason) {
         if self.run.with_untracked(|r| r.holds(batch)) {

@@ -1,5 +1,6 @@
 // Faults the page survives (issue 16): damaged kept model files, workers that stop mid-run (on the
-// CPU and on the GPU), model files of another version than their metadata names.
+// CPU and on the GPU), workers that stop answering, the WebGPU device lost mid-run, model files of
+// another version than their metadata names.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -110,7 +111,7 @@ test("the model stopping while it runs on the GPU: the CPU takes over mid-run, k
     assert.equal(await waitForModel(page), "gpu", "WebGPU (SwiftShader) is expected in this browser");
     await dropFiles(page, [{ name: "human100.fasta", bytes: Buffer.from(humanProteins(100, 9000)) }]);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-status"]')?.dataset.scored) > 0, null, { timeout: 300_000 });
-    // What a lost device or a driver fault does to the worker: an uncaught error ends it.
+    // A driver fault that ends the worker: an uncaught error (a lost device is the next journey).
     await page.workers()[0].evaluate(() => { setTimeout(() => { throw new Error("GPU device lost (test)"); }, 0); });
     const atCrash = Number(await page.getByTestId("run-status").getAttribute("data-scored").catch(() => "0"));
     assert.ok(atCrash < 100, `stopped mid-run (${atCrash} of 100 scored)`);
@@ -120,26 +121,92 @@ test("the model stopping while it runs on the GPU: the CPU takes over mid-run, k
     await waitForScores(page, 100, 600_000);
     const run = page.getByTestId("run-status");
     assert.equal(await run.getAttribute("data-answered"), "100", "every record answered once");
-    const mixed = JSON.parse((await downloadText(page, page.getByTestId("export-all-json"))).text);
+    assertSameAsCpuOnly(await exportedScores(page), await cpuOnlyScores(page), 100);
+  } finally {
+    await app.close();
+  }
+});
 
-    // The same records scored on the CPU alone.
-    await page.getByTestId("backend-select").selectOption("cpu");
-    assert.equal(await waitForModel(page), "cpu");
-    await waitForScores(page, 100, 600_000);
-    const cpu = JSON.parse((await downloadText(page, page.getByTestId("export-all-json"))).text);
-    let worst = 0;
-    let compared = 0;
-    for (let r = 0; r < 100; r++) {
-      const a = new Map(mixed.records[r].phenotypes.map((p) => [p.id, p.score]));
-      for (const p of cpu.records[r].phenotypes) {
-        if (a.has(p.id)) {
-          worst = Math.max(worst, Math.abs(a.get(p.id) - p.score));
-          compared++;
-        }
+/** Every record's phenotype scores as the page exports them. */
+async function exportedScores(page) {
+  return JSON.parse((await downloadText(page, page.getByTestId("export-all-json"))).text);
+}
+
+/** The same records scored again on the CPU alone. */
+async function cpuOnlyScores(page) {
+  await page.getByTestId("backend-select").selectOption("cpu");
+  assert.equal(await waitForModel(page), "cpu");
+  const total = Number(await page.getByTestId("run-status").getAttribute("data-total"));
+  await waitForScores(page, total, 600_000);
+  return exportedScores(page);
+}
+
+/** The scores of a run that changed backend mid-way equal a CPU-only run's (<= 1e-3). */
+function assertSameAsCpuOnly(mixed, cpu, records) {
+  let worst = 0;
+  let compared = 0;
+  for (let r = 0; r < records; r++) {
+    const a = new Map(mixed.records[r].phenotypes.map((p) => [p.id, p.score]));
+    for (const p of cpu.records[r].phenotypes) {
+      if (a.has(p.id)) {
+        worst = Math.max(worst, Math.abs(a.get(p.id) - p.score));
+        compared++;
       }
     }
-    assert.ok(compared > 100 * 5, `${compared} scores compared`);
-    assert.ok(worst <= 1e-3, `largest difference ${worst}`);
+  }
+  assert.ok(compared > records * 5, `${compared} scores compared`);
+  assert.ok(worst <= 1e-3, `largest difference ${worst}`);
+}
+
+test("the WebGPU device lost mid-run (the browser's GPU process crashes): the CPU takes over in the same worker and gives the same scores", async () => {
+  const app = await journey.open();
+  try {
+    const { page } = app;
+    await waitForModel(page);
+    await page.getByTestId("backend-select").selectOption("gpu");
+    assert.equal(await waitForModel(page), "gpu", "WebGPU (SwiftShader) is expected in this browser");
+    await dropFiles(page, [{ name: "human100.fasta", bytes: Buffer.from(humanProteins(100, 12000)) }]);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-status"]')?.dataset.scored) > 0, null, { timeout: 300_000 });
+    // A real loss: Chromium's GPU process ends, and with it every WebGPU device of the browser.
+    const cdp = await journey.browser().newBrowserCDPSession();
+    await cdp.send("Browser.crashGpuProcess");
+    const atLoss = Number(await page.getByTestId("run-status").getAttribute("data-scored"));
+    assert.ok(atLoss < 100, `lost mid-run (${atLoss} of 100 scored)`);
+    await page.locator('[data-testid="backend-notice"]', { hasText: "scoring continues on the CPU" }).waitFor({ timeout: 60_000 });
+    assert.match(await page.getByTestId("backend-notice").innerText(), /the GPU failed \(.*device.*\); scoring continues on the CPU/i);
+    assert.equal(await page.getByTestId("model-status").getAttribute("data-backend"), "cpu");
+    await waitForScores(page, 100, 600_000);
+    const run = page.getByTestId("run-status");
+    assert.equal(await run.getAttribute("data-failed"), "0");
+    assert.equal(await run.getAttribute("data-answered"), "100", "every record answered once");
+    assert.equal(await page.getByTestId("restart-notice").count(), 0, "the worker itself went on");
+    assertSameAsCpuOnly(await exportedScores(page), await cpuOnlyScores(page), 100);
+  } finally {
+    await app.close();
+  }
+});
+
+test("workers that stop answering without an error (hung) are ended after 45 s of silence and their batches scored again", async () => {
+  const app = await journey.open();
+  try {
+    const { page } = app;
+    await dropFiles(page, [{ name: "human1000.fasta", bytes: Buffer.from(humanProteins(1000, 6000)) }]);
+    await waitForModel(page);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-status"]')?.dataset.scored) > 0, null, { timeout: 120_000 });
+    // Each worker spins for ten minutes: alive, raising nothing, answering nothing. (The
+    // promise settles only when the page ends the worker.)
+    const hang = (worker) => worker.evaluate(() => { const end = Date.now() + 600_000; while (Date.now() < end); }).catch(() => {});
+    const workers = page.workers();
+    for (const worker of workers) hang(worker);
+    const hungAt = Date.now();
+    await page.getByTestId("restart-notice").waitFor({ timeout: 120_000 });
+    const silent = (Date.now() - hungAt) / 1000;
+    assert.ok(silent >= 40, `ended after ${silent.toFixed(0)} s, not before the limit`);
+    assert.match(await page.getByTestId("restart-notice").innerText(), /stopped \(it gave no answer for 45 s\) and was started again/);
+    await waitForScores(page, 1000, 300_000);
+    const run = page.getByTestId("run-status");
+    assert.equal(await run.getAttribute("data-failed"), "0");
+    assert.equal(await run.getAttribute("data-answered"), "1000", "every record answered once");
   } finally {
     await app.close();
   }

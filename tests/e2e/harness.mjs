@@ -148,6 +148,7 @@ export function useApp({ webgpu = true } = {}) {
   /** A page without the closing checks, for tests that provoke errors on purpose. */
   journey.open = (options = {}) => openApp(browser, server.origin, options);
   journey.origin = () => server.origin;
+  journey.browser = () => browser;
   return journey;
 }
 

@@ -15,7 +15,9 @@
 //! encoder's work goes to padding.
 //!
 //! Nothing but the user's cancel stops a run: a batch the worker could not score marks only its
-//! own records as failed (with the reason), and the run goes on with the others.
+//! own records as failed (with the reason), and the run goes on with the others. A worker that
+//! stops answering (a GPU that never returns, a worker ended without an error event) is found
+//! by [`Run::stalled_lanes`]; the page ends it and its batches go back to the queue.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,6 +28,16 @@ use crate::sequence::SequenceRecord;
 /// Batches a lane may hold at once: the one it scores and the next, queued.
 pub const LANE_DEPTH: usize = 2;
 
+/// A lane that holds batches and answers none of them for this long is taken as stopped. The
+/// slowest honest batch is far shorter: at most 12,000 residues (`batching::MAX_RESIDUES`), about
+/// 6 s on a software-emulated GPU (SwiftShader, ~2,000 residues/s on 2 cores) and well under a
+/// second on the CPU path or a real GPU.
+pub const STALL_LIMIT_MS: f64 = 45_000.0;
+
+/// Watching more rarely than this means the page was not running (the computer slept, the tab
+/// was throttled in the background): the time that passed unseen is not held against a lane.
+const WATCH_GAP_MS: f64 = STALL_LIMIT_MS / 3.0;
+
 /// One scoring worker as the scheduler sees it.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Lane {
@@ -33,6 +45,9 @@ struct Lane {
     ready: bool,
     /// Numbers of the batches it holds and their record keys, oldest first.
     in_flight: Vec<(u64, Vec<u32>)>,
+    /// When it last answered, or was given work while it held none (the caller's clock, ms):
+    /// the start of the silence [`Run::stalled_lanes`] measures.
+    heard_ms: f64,
 }
 
 /// State of the scoring run. Record keys are indices into the session's records.
@@ -58,6 +73,8 @@ pub struct Run {
     /// caller's clock, in ms; for the figure the page shows and the benchmarks read).
     started_ms: Option<f64>,
     finished_ms: Option<f64>,
+    /// When [`Run::stalled_lanes`] last looked.
+    watched_ms: Option<f64>,
 }
 
 /// What the run's view shows (cheap to copy: the run itself holds every sent key).
@@ -118,7 +135,7 @@ impl Run {
     /// Forgets the run's progress and failures (batch numbers keep counting, so late answers
     /// are ignored); the lanes keep their models.
     pub fn reset(&mut self) {
-        let lanes = self.lanes.iter().map(|l| Lane { ready: l.ready, in_flight: Vec::new() }).collect();
+        let lanes = self.lanes.iter().map(|l| Lane { ready: l.ready, ..Lane::default() }).collect();
         *self = Run { lanes, next_batch: self.next_batch, ..Run::default() };
     }
 
@@ -188,6 +205,9 @@ impl Run {
                 self.finished_ms = None;
                 let batch = self.next_batch;
                 self.next_batch += 1;
+                if self.lanes[lane].in_flight.is_empty() {
+                    self.lanes[lane].heard_ms = now_ms;
+                }
                 self.lanes[lane].in_flight.push((batch, items.iter().map(|i| i.key).collect()));
                 done.batches.push((lane, Request::Score { batch, items }));
             }
@@ -205,6 +225,7 @@ impl Run {
     pub fn answered(&mut self, batch: u64, now_ms: f64) -> Option<Vec<u32>> {
         let (lane, slot) = self.position(batch)?;
         let (_, keys) = self.lanes[lane].in_flight.remove(slot);
+        self.lanes[lane].heard_ms = now_ms;
         self.finished_ms = Some(now_ms);
         self.answered_records += keys.len();
         Some(keys)
@@ -219,6 +240,24 @@ impl Run {
             self.failed.insert(key, reason.clone());
         }
         Some(keys)
+    }
+
+    /// Lanes that hold batches and have answered none for [`STALL_LIMIT_MS`]: their workers are
+    /// taken as stopped (the caller ends them and calls [`Run::lane_lost`]). Called every few
+    /// seconds with the caller's clock; after a longer gap (see [`WATCH_GAP_MS`]) the silence
+    /// starts again from `now_ms`, so a computer waking from sleep does not end healthy workers.
+    pub fn stalled_lanes(&mut self, now_ms: f64) -> Vec<usize> {
+        let unseen = self.watched_ms.is_none_or(|last| now_ms - last > WATCH_GAP_MS);
+        self.watched_ms = Some(now_ms);
+        if unseen {
+            for lane in &mut self.lanes {
+                lane.heard_ms = lane.heard_ms.max(now_ms);
+            }
+            return Vec::new();
+        }
+        (0..self.lanes.len())
+            .filter(|&i| !self.lanes[i].in_flight.is_empty() && now_ms - self.lanes[i].heard_ms >= STALL_LIMIT_MS)
+            .collect()
     }
 
     /// (lane, slot) of an in-flight batch.
@@ -497,5 +536,72 @@ mod tests {
         let batches = sent(&run.top_up(&records(40), WINDOW, 0.0));
         assert!(batches.iter().all(|(lane, _, _)| *lane == 0));
         assert_eq!(batches.len(), LANE_DEPTH);
+    }
+
+    /// Watches `run` every second from `from` to `to` (ms), returning the first stalled lanes.
+    fn watch(run: &mut Run, from: f64, to: f64) -> Option<(f64, Vec<usize>)> {
+        let mut now = from;
+        while now <= to {
+            let stalled = run.stalled_lanes(now);
+            if !stalled.is_empty() {
+                return Some((now, stalled));
+            }
+            now += 1_000.0;
+        }
+        None
+    }
+
+    #[test]
+    fn a_lane_that_holds_batches_and_answers_none_is_stalled_and_its_batches_go_back() {
+        let mut run = ready_run(2);
+        let all = records(64);
+        assert_eq!(sent(&run.top_up(&all, WINDOW, 0.0)).len(), 4);
+        // Lane 1 answers every 10 s; lane 0 never does.
+        let mut stalled = None;
+        let mut now = 0.0;
+        while stalled.is_none() && now < 2.0 * STALL_LIMIT_MS {
+            if now > 0.0 && now % 10_000.0 == 0.0 {
+                if let Some(&(batch, _)) = run.lanes[1].in_flight.first() {
+                    run.answered(batch, now);
+                }
+                run.top_up(&all, WINDOW, now);
+            }
+            let lanes = run.stalled_lanes(now);
+            if !lanes.is_empty() {
+                stalled = Some((now, lanes));
+            }
+            now += 1_000.0;
+        }
+        assert_eq!(stalled, Some((STALL_LIMIT_MS, vec![0])), "lane 0, once silent for the limit");
+        run.lane_lost(0);
+        assert_eq!(run.stalled_lanes(now), Vec::<usize>::new(), "a lost lane holds nothing");
+        // Its records are sent again, to the lane that answers.
+        let again: Vec<u32> = sent(&run.top_up(&all, WINDOW, now)).into_iter().flat_map(|(_, _, k)| k).collect();
+        assert!(!again.is_empty() && again.iter().all(|&k| k < 16 || (32..48).contains(&k)), "{again:?}");
+    }
+
+    #[test]
+    fn an_idle_lane_or_one_still_answering_is_not_stalled() {
+        let mut run = ready_run(1);
+        let all = records(16);
+        assert_eq!(watch(&mut run, 0.0, 3.0 * STALL_LIMIT_MS), None, "holding nothing, silence is fine");
+        // Work given after a long idle time: the silence counts from then.
+        let start = 3.0 * STALL_LIMIT_MS + 1_000.0;
+        assert_eq!(sent(&run.top_up(&all, WINDOW, start)).len(), 1);
+        assert_eq!(watch(&mut run, start, start + STALL_LIMIT_MS - 1_000.0), None);
+        run.answered(0, start + STALL_LIMIT_MS - 500.0);
+        assert_eq!(watch(&mut run, start + STALL_LIMIT_MS, start + 3.0 * STALL_LIMIT_MS), None, "answered: holds nothing");
+    }
+
+    #[test]
+    fn time_the_page_was_not_watching_is_not_held_against_a_lane() {
+        let mut run = ready_run(1);
+        assert_eq!(sent(&run.top_up(&records(16), WINDOW, 0.0)).len(), 1);
+        assert_eq!(watch(&mut run, 0.0, 10_000.0), None);
+        // The computer slept for an hour with the batch in flight: on waking, the lane gets the
+        // whole limit again before it counts as stopped.
+        let woke = 3_600_000.0;
+        assert_eq!(run.stalled_lanes(woke), Vec::<usize>::new());
+        assert_eq!(watch(&mut run, woke + 1_000.0, woke + 2.0 * STALL_LIMIT_MS), Some((woke + STALL_LIMIT_MS, vec![0])));
     }
 }
