@@ -11,6 +11,7 @@ mod pager;
 mod predict;
 mod results;
 mod share;
+mod tab;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -1,5 +1,6 @@
 // The session kept in this browser (issue 16): a reload, even in the middle of a long run,
-// loses nothing; the user can forget it; a full storage is said, and the page still works.
+// loses nothing; the user can forget it; a full storage is said, and the page still works; two
+// tabs keep two sessions, and a closed tab's session is offered to the next tab.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -8,6 +9,28 @@ import { useApp, waitForModel, waitForScores, dropFiles, humanProteins, screensh
 
 const journey = useApp();
 const EXAMPLE = fs.readFileSync(path.resolve(import.meta.dirname, "../../public/examples/example.fasta"));
+/** The kept sessions in this browser's IndexedDB: characters of JSON in all their parts, by tab. */
+const keptSizes = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("genepheno");
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const stores = ["heads", "inputs", "scores"];
+    const transaction = open.result.transaction(stores);
+    const sizes = {};
+    for (const store of stores) {
+      const cursor = transaction.objectStore(store).openCursor();
+      cursor.onsuccess = () => {
+        const at = cursor.result;
+        if (!at) return;
+        const tab = String(at.key).split("/")[0];
+        sizes[tab] = (sizes[tab] ?? 0) + at.value.length;
+        at.continue();
+      };
+    }
+    transaction.oncomplete = () => resolve(sizes);
+    transaction.onerror = () => reject(transaction.error);
+  };
+}));
 const scoredNow = (page) => page.getByTestId("run-status").getAttribute("data-scored").then(Number);
 
 test("a reload in the middle of a 2,000-protein run offers the session back: records, problems, scores so far and view; scoring goes on", async () => {
@@ -24,6 +47,9 @@ test("a reload in the middle of a 2,000-protein run offers the session back: rec
     await page.waitForTimeout(2500);
     const before = await scoredNow(page);
     assert.ok(before < 2000, "the run is still going");
+    const sizes = Object.values(await keptSizes(page));
+    assert.equal(sizes.length, 1, "one tab, one kept session");
+    console.log(`kept session of 2,001 records with about ${before} scores: ${(sizes[0] / 1e6).toFixed(2)} M characters of JSON`);
 
     await page.reload();
     const offer = page.getByTestId("kept-offer");
@@ -111,6 +137,55 @@ test("when the browser's storage is full, the page says what is not kept and sti
     // Still working: known genes are recognised and the record view opens.
     assert.match(await page.locator('[data-testid="summary-table"] tr', { hasText: "P69905" }).innerText(), /HBA1 \/ HBA2/);
     await cdp.send("Storage.overrideQuotaForOrigin", { origin: journey.origin() });
+  } finally {
+    await app.close();
+  }
+});
+
+test("two tabs keep two sessions; each gets its own back on reload, and a closed tab's session is offered to the next tab", async () => {
+  const app = await journey.open();
+  try {
+    const a = app.page;
+    await dropFiles(a, [{ name: "example.fasta", bytes: EXAMPLE }]);
+    await waitForModel(a);
+    await waitForScores(a, 6);
+    await a.locator('[data-testid="kept-status"][data-kept="on"]').waitFor({ timeout: 20_000 });
+    // A second tab of the same browser: tab A is open, so its session is not offered here.
+    const b = await a.context().newPage();
+    await b.goto(journey.origin());
+    await waitForModel(b);
+    await b.waitForTimeout(1500);
+    assert.equal(await b.getByTestId("kept-offer").count(), 0, "an open tab's session is left alone");
+    await dropFiles(b, [{ name: "three.fasta", bytes: Buffer.from(humanProteins(3, 700)) }]);
+    await waitForScores(b, 3);
+    await b.locator('[data-testid="kept-status"][data-kept="on"]').waitFor({ timeout: 20_000 });
+    await a.waitForTimeout(2500);
+    assert.equal(Object.keys(await keptSizes(a)).length, 2, "two tabs, two kept sessions");
+    // Each tab's reload offers its own session, not the last one written.
+    await a.reload();
+    await a.getByTestId("kept-offer").waitFor({ timeout: 30_000 });
+    assert.equal(await a.getByTestId("kept-offer").getAttribute("data-records"), "6");
+    await b.reload();
+    await b.getByTestId("kept-offer").waitFor({ timeout: 30_000 });
+    assert.equal(await b.getByTestId("kept-offer").getAttribute("data-records"), "3");
+    await b.getByTestId("kept-restore").click();
+    await waitForScores(b, 3);
+    // Tab B is closed; a new tab is offered B's session (A's tab is still open).
+    await b.close();
+    const c = await a.context().newPage();
+    await c.goto(journey.origin());
+    const offer = c.getByTestId("kept-offer");
+    await offer.waitFor({ timeout: 30_000 });
+    assert.equal(await offer.getAttribute("data-records"), "3");
+    await c.getByTestId("kept-restore").click();
+    await waitForScores(c, 3);
+    // Taken over: kept under C's name, and B's copy is gone (two sessions: A's and C's).
+    await c.locator('[data-testid="kept-status"][data-kept="on"]').waitFor({ timeout: 20_000 });
+    await c.waitForTimeout(1000);
+    assert.equal(Object.keys(await keptSizes(c)).length, 2);
+    // A still has its own.
+    await a.getByTestId("kept-restore").click();
+    await waitForScores(a, 6);
   } finally {
     await app.close();
   }
