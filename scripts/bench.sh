@@ -75,8 +75,11 @@ def run(k, path):
     rss, secs = open(f"{out}/mem-x{k}.txt").read().split()[-2:]
     records = sum(1 for line in open(path) if line.startswith(">"))
     return {"max_rss_kb": int(rss), "seconds": float(secs), "records": records, "bytes": os.path.getsize(path)}
-json.dump({"threads": threads, "x1": run(1, f"{out}/human.fasta"), "x10": run(10, f"{out}/human-x10.fasta"),
+x1, x10 = run(1, f"{out}/human.fasta"), run(10, f"{out}/human-x10.fasta")
+json.dump({"threads": threads, "x1": x1, "x10": x10,
            "load_after": " ".join(open("/proc/loadavg").read().split()[:3])}, open(f"{out}/memory.json", "w"), indent=1)
+ratio = x10["max_rss_kb"] / x1["max_rss_kb"]
+print(f"memory flat: 10x / 1x peak RSS = {ratio:.3f} ({'met' if ratio <= 1.1 else 'NOT met'}: target <= 1.10)")
 PY
 rm -f "$OUT/human-x10.fasta"
 
