@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use genepheno::protocol::{
-    Backend, BackendChoice, ConceptSource, Detail, Explained, Item, ModelSummary, Reason, Request, Response, Scored,
-    Subject,
+    Backend, BackendChoice, ConceptSource, Detail, Explained, Item, ModelSummary, Reason, Regions, Request, Response,
+    Scored, Subject,
 };
 use genepheno::scheduler::Run;
 use leptos::prelude::*;
@@ -108,6 +108,9 @@ pub struct Predictions {
     pub detail_refused: RwSignal<Option<Refused>>,
     /// The last explanation the worker could not give (shown in place of that explanation).
     pub explain_refused: RwSignal<Option<Refused>>,
+    /// The last region map received, and the last one the worker could not make.
+    pub regions: RwSignal<Option<Arc<Regions>>>,
+    pub regions_refused: RwSignal<Option<Refused>>,
     /// An answer or request that could not be read (it names no view to report it in).
     pub error: RwSignal<Option<String>>,
     /// Scores kept from an earlier visit, with the weights that made them: taken in once a
@@ -144,6 +147,8 @@ impl Predictions {
             explained: RwSignal::new(None),
             detail_refused: RwSignal::new(None),
             explain_refused: RwSignal::new(None),
+            regions: RwSignal::new(None),
+            regions_refused: RwSignal::new(None),
             error: RwSignal::new(None),
             kept_scores: StoredValue::new(None),
             worker_memory: RwSignal::new(None),
@@ -362,6 +367,8 @@ impl Predictions {
         self.explained.set(None);
         self.detail_refused.set(None);
         self.explain_refused.set(None);
+        self.regions.set(None);
+        self.regions_refused.set(None);
     }
 
     /// Asks for every score of one record (answered into `detail`, or `detail_refused`).
@@ -377,6 +384,13 @@ impl Predictions {
         self.send(&Request::Explain { item: Item { key, residues }, source, phenotype });
     }
 
+    /// Asks which stretches of a record's sequence raise or lower one phenotype's score (and a
+    /// concept's), answered into `regions` or `regions_refused`.
+    pub fn request_regions(self, key: u32, residues: String, phenotype: u32, concept: Option<u32>) {
+        self.regions_refused.set(None);
+        self.send(&Request::Regions { item: Item { key, residues }, phenotype, concept });
+    }
+
     /// A request the worker could not serve: reported where it came from, and only there. A
     /// failed batch marks its own records; a failed detail or explanation is that view's.
     fn refused(self, about: Subject, reason: Reason) {
@@ -388,6 +402,12 @@ impl Predictions {
             Subject::Explanation { key, source, phenotype } => {
                 self.explain_refused.set(Some(Refused { key, source, phenotype: Some(phenotype), reason }))
             }
+            Subject::Regions { key, phenotype } => self.regions_refused.set(Some(Refused {
+                key,
+                source: ConceptSource::Sequence,
+                phenotype: Some(phenotype),
+                reason,
+            })),
             Subject::Unreadable => self.error.set(Some(reason.to_string())),
         }
     }
@@ -447,6 +467,7 @@ impl Predictions {
             }
             Response::Detail(detail) => self.detail.set(Some(Arc::new(*detail))),
             Response::Explained(explained) => self.explained.set(Some(Arc::new(*explained))),
+            Response::Regions(regions) => self.regions.set(Some(Arc::new(*regions))),
             Response::Error { about, reason } => self.refused(about, reason),
         }
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use genepheno::calibration::Applicability;
 use genepheno::protocol::{ConceptSource, Scored};
-use genepheno::results::{Export, ExportPhenotype, ExportRecord, known_and_new, ranked, term_lift};
+use genepheno::results::{Export, ExportPhenotype, ExportRecord, ExportResidueMap, known_and_new, ranked, term_lift};
 use genepheno::share::{MAX_LINK_CHARS, SharedSession};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -55,7 +55,9 @@ fn build(scope: Scope, inputs: Inputs, predictions: Predictions, view: View) -> 
             };
             let id = inputs.records.with_untracked(|r| r.get(key as usize).map(|r| r.id.clone()))?;
             let band = untrack(|| super::applicability(&scored, source, predictions));
-            vec![record(&id, &scored, source, band, &scores, &curated, &model, &options)]
+            let mut one = record(&id, &scored, source, band, &scores, &curated, &model, &options);
+            one.residue_maps = residue_maps(key, view, predictions, &model);
+            vec![one]
         }
         Scope::All => {
             // Scored records and those whose batch failed (with why), in input order.
@@ -78,6 +80,17 @@ fn build(scope: Scope, inputs: Inputs, predictions: Predictions, view: View) -> 
         Scope::All => "all records (every scored record's phenotypes at or above the threshold, with the filters; a recognised known gene in known-gene mode: its curated phenotypes, then the new ones)",
     };
     Some(Export::new(scope, &model, &options, records))
+}
+
+/// The residue maps on screen for the selected phenotype of record `key`, if any.
+fn residue_maps(key: u32, view: View, predictions: Predictions, model: &genepheno::protocol::ModelSummary) -> Vec<ExportResidueMap> {
+    let Some(regions) = predictions.regions.get_untracked() else { return Vec::new() };
+    if regions.key != key || Some(regions.phenotype) != view.phenotype.get_untracked() || untrack(|| view.current_source(predictions)) != ConceptSource::Sequence {
+        return Vec::new();
+    }
+    let terms = std::iter::once(("phenotype", model.phenotypes.get(regions.phenotype as usize)))
+        .chain(regions.concept.map(|c| ("concept", model.concepts.get(c as usize))));
+    terms.zip(&regions.maps).filter_map(|((of, term), map)| Some(ExportResidueMap::new(of, term?, map))).collect()
 }
 
 const VIEW_SCOPE: &str = "this view (the selected record's list with its filters, every row)";
@@ -130,6 +143,7 @@ fn record(
         applicability: band.map(|b| b.code().to_string()),
         phenotypes,
         problem: None,
+        residue_maps: Vec::new(),
     }
 }
 

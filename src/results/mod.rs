@@ -5,6 +5,7 @@ mod charts;
 mod export;
 mod model_bar;
 mod ranking;
+mod regions;
 mod summary;
 
 use genepheno::calibration::{Applicability, Order, RankingRule};
@@ -165,6 +166,20 @@ pub fn wire(inputs: Inputs, predictions: Predictions, view: View) {
         predictions.detail.set(None);
         if let Some(protein) = inputs.records.with_untracked(|r| r.get(key as usize).and_then(|r| r.protein.clone())) {
             predictions.request_detail(key, protein, source);
+        }
+    });
+    // The residue map of the explained phenotype in sequence mode, with the concept that adds
+    // most to it: asked for at once for proteins up to `AUTO_REGIONS` residues (longer ones on
+    // request, in the view).
+    Effect::new(move |_| {
+        let Some(explained) = predictions.explained.get() else { return };
+        let selected = Some(explained.key) == view.record.get_untracked() && Some(explained.phenotype) == view.phenotype.get_untracked();
+        if !selected || explained.source != ConceptSource::Sequence {
+            return;
+        }
+        let protein = inputs.records.with_untracked(|r| r.get(explained.key as usize).and_then(|r| r.protein.clone()));
+        if let Some(protein) = protein.filter(|p| p.len() <= regions::AUTO_REGIONS) {
+            predictions.request_regions(explained.key, protein, explained.phenotype, regions::top_concept(&explained));
         }
     });
     // Explanation of the selected phenotype.

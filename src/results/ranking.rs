@@ -12,6 +12,7 @@ use leptos::prelude::*;
 
 use super::{View, applicability, applicability_badge};
 use super::charts::{ConceptChart, Explanation};
+use super::regions::ResidueMaps;
 use super::summary::known_label;
 use crate::format::{group, score};
 use crate::input::Inputs;
@@ -261,6 +262,7 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
                     </div>
                     <div class="why">
                         <Explanation predictions=predictions view=view />
+                        <ResidueMaps inputs=inputs predictions=predictions view=view />
                         <ConceptChart predictions=predictions view=view />
                     </div>
                 </div>

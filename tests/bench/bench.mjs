@@ -14,7 +14,10 @@
 // - peak memory: the worker's wasm memory (data-worker-memory), the page's JS heap (CDP
 //   Performance.getMetrics, sampled every second), and the PSS of the whole Chromium process tree
 //   (/proc, sampled twice a second);
-// - every response of the cold first visit (URL and body bytes), for the transfer table.
+// - every response of the cold first visit (URL and body bytes), for the transfer table;
+// - CPU path: the residue map of one phenotype (issue 15) for human proteins of about 1,000
+//   residues in sequence mode, from the click on the phenotype to the map shown, and the
+//   worker's own time.
 //
 // Writes one JSON object to $BENCH_OUT (default target/bench/browser.json) and logs progress on
 // stderr. Settings (environment): BENCH_PATHS=cpu,gpu  BENCH_N=1000  BENCH_ALL=all|<n>
@@ -152,6 +155,53 @@ function instrument() {
     }
   });
   observer.observe(document, { subtree: true, attributes: true, attributeFilter: ["data-state", "data-gpu-check", "data-scored", "data-total"] });
+}
+
+/** Human proteins of 950 to 1,050 residues (FASTA records), the first `n` of them. */
+function proteinsNear1000(n) {
+  return humanProteins(3000, 0).split(/(?=^>)/m).filter((r) => Math.abs(r.split("\n")[1].length - 1000) <= 50).slice(0, n);
+}
+
+/**
+ * Residue maps on a fresh page: each protein dropped alone, in sequence mode, its first phenotype
+ * clicked; times from the click to the map shown (page clock) and the worker's compute time.
+ */
+async function residueMaps(context, origin, runs) {
+  const { page } = await loadPage(context, origin, "residue maps");
+  const each = [];
+  try {
+    for (const [i, record] of proteinsNear1000(runs).entries()) {
+      if (await page.getByTestId("clear").count()) await page.getByTestId("clear").click();
+      await drop(page, `map${i}.fasta`, record);
+      await scoredAt(page, 1, 120_000);
+      // A known gene opens in known-gene mode: the map is of the sequence-mode score.
+      await page.locator('[data-testid="known-gene"], [data-testid="similar-genes"]').first().waitFor({ timeout: 60_000 });
+      if (await page.getByTestId("source-sequence").count()) await page.getByTestId("source-sequence").check();
+      const phenotype = page.locator('[data-testid="predicted-group"] [data-testid="phenotype-name"]').first();
+      await phenotype.waitFor({ timeout: 60_000 });
+      const t0 = await page.evaluate(() => performance.now());
+      await phenotype.click();
+      const map = page.locator('[data-testid="residue-maps"][data-state="ready"]');
+      await map.waitFor({ timeout: 120_000 });
+      const t1 = await page.evaluate(() => performance.now());
+      each.push({
+        length: record.split("\n")[1].length,
+        click_to_map_ms: round(t1 - t0, 0),
+        worker_ms: Number(await map.getAttribute("data-compute-ms")),
+        stretches: Number(await page.getByTestId("residue-map-phenotype").getAttribute("data-stretches")),
+      });
+    }
+  } finally {
+    await page.close();
+  }
+  const out = {
+    runs: each.length,
+    median_click_to_map_ms: median(each.map((e) => e.click_to_map_ms)),
+    median_worker_ms: median(each.map((e) => e.worker_ms)),
+    each,
+  };
+  log(`cpu: residue map of ~1,000-residue proteins, median ${out.median_click_to_map_ms} ms click to map (worker ${out.median_worker_ms} ms)`);
+  return out;
 }
 
 /** Drops a FASTA text on the drop zone from inside the page; returns performance.now() at the drop. */
@@ -360,6 +410,7 @@ async function benchPath(origin, which) {
     out.cold_load.responses = cold.responses;
     out.cold_load.problems = distinct(cold.problems);
     await page.close();
+    if (which === "cpu") out.residue_map = await residueMaps(context, origin, Number(env.BENCH_MAP_RUNS ?? 3));
 
     // Throughput, each on a fresh page of the same context (model files from the Cache API).
     const n = which === "gpu" ? GPU_N : N;

@@ -12,10 +12,10 @@ use std::rc::Rc;
 
 use genepheno::model::burn::prelude::Device;
 use genepheno::model::metadata::sha256_hex;
-use genepheno::model::{ModelError, ModelMetadata, Prediction, Predictor, store};
+use genepheno::model::{ModelError, ModelMetadata, Prediction, Predictor, Scoring, store};
 use genepheno::protocol::{
     Backend, BackendChoice, ConceptSource, Detail, Explained, Item, KnownGene, LIST_FLOOR, Loaded,
-    ModelSummary, Reason, Request, Response, Scored, Similar, Term, max_abs_difference, top_scores,
+    ModelSummary, Reason, Regions, Request, Response, Scored, Similar, Term, max_abs_difference, top_scores,
 };
 use genepheno::calibration::{Calibration, NearestTraining, Signals, concept_confidence, prior};
 use genepheno::reference::{Identification, ReferenceSet, SplitPart};
@@ -526,6 +526,26 @@ impl Model {
                     own_score: 1.0 / (1.0 + (-logit).exp()),
                     score,
                 })))
+            }
+            Request::Regions { item, phenotype, concept } => {
+                if item.residues.is_empty() {
+                    return Err(Reason::EmptySequence);
+                }
+                let metadata = self.cpu.metadata();
+                if phenotype as usize >= metadata.phenotypes.len() {
+                    return Err(Reason::NoSuchPhenotype(phenotype));
+                }
+                let mut scorings = vec![Scoring::Phenotype(phenotype as usize)];
+                if let Some(concept) = concept {
+                    if concept as usize >= metadata.concepts.len() {
+                        return Err(Reason::NoSuchConcept(concept));
+                    }
+                    scorings.push(Scoring::Concept(concept as usize));
+                }
+                let started = now_ms();
+                let residues = item.residues.as_bytes();
+                let maps = self.run(async |p: &Predictor| p.regions(residues, &scorings).await).await?;
+                Ok(Response::Regions(Box::new(Regions { key: item.key, phenotype, concept, maps, compute_ms: now_ms() - started })))
             }
         }
     }

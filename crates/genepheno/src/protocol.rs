@@ -65,6 +65,9 @@ pub enum Request {
     Detail { item: Item, source: ConceptSource },
     /// The concept contributions to one phenotype's score. Answered by `Explained`.
     Explain { item: Item, source: ConceptSource, phenotype: u32 },
+    /// Which stretches of the sequence raise or lower one phenotype's score and, optionally,
+    /// one concept's activation (sequence mode; [`crate::regions`]). Answered by `Regions`.
+    Regions { item: Item, phenotype: u32, concept: Option<u32> },
 }
 
 /// One protein to score, with the page's key for it.
@@ -97,6 +100,8 @@ pub enum Response {
     Detail(Box<Detail>),
     /// Answer to `Explain`.
     Explained(Box<Explained>),
+    /// Answer to `Regions`.
+    Regions(Box<Regions>),
     /// A request could not be served: which one (`about`), and why. The page reports it where
     /// that request came from (one batch's records, the record view, one explanation), so a
     /// failed view never stops scoring.
@@ -112,6 +117,8 @@ pub enum Subject {
     Detail { key: u32, source: ConceptSource },
     /// The explanation of one phenotype's score for record `key`.
     Explanation { key: u32, source: ConceptSource, phenotype: u32 },
+    /// The region map of one phenotype for record `key`.
+    Regions { key: u32, phenotype: u32 },
     /// A request the worker could not read, so it cannot say which it was.
     Unreadable,
 }
@@ -129,6 +136,8 @@ pub enum Reason {
     NoReferenceSet,
     #[error("phenotype number {0} is not in this model")]
     NoSuchPhenotype(u32),
+    #[error("GO concept number {0} is not in this model")]
+    NoSuchConcept(u32),
     /// The model failed while computing (the backend's own words).
     #[error("the model failed while computing: {0}")]
     Compute(String),
@@ -297,6 +306,18 @@ pub struct Explained {
     pub score: f32,
 }
 
+/// Which stretches of one protein raise or lower a phenotype's score (and a concept's).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Regions {
+    pub key: u32,
+    pub phenotype: u32,
+    pub concept: Option<u32>,
+    /// The phenotype's map, then the concept's if one was asked for.
+    pub maps: Vec<crate::regions::RegionMap>,
+    /// Milliseconds the worker took (one forward pass per stretch).
+    pub compute_ms: f64,
+}
+
 /// `(index, score)` of every score at or above `floor`, highest first (ties by index, so the
 /// order is the same on every backend).
 pub fn top_scores(scores: &[f32], floor: f32) -> Vec<(u32, f32)> {
@@ -345,6 +366,7 @@ impl Request {
             Request::Explain { item, source, phenotype } => {
                 Some(Subject::Explanation { key: item.key, source: *source, phenotype: *phenotype })
             }
+            Request::Regions { item, phenotype, .. } => Some(Subject::Regions { key: item.key, phenotype: *phenotype }),
         }
     }
 }

@@ -139,6 +139,39 @@ pub struct ExportRecord {
     /// Why the record could not be scored (it then has no phenotypes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// The residue maps shown for the selected phenotype (JSON export of the view only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub residue_maps: Vec<ExportResidueMap>,
+}
+
+/// A residue map as exported: which stretches raise or lower one score ([`crate::regions`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExportResidueMap {
+    /// `phenotype` or `concept`.
+    pub of: String,
+    pub id: String,
+    pub name: String,
+    /// The score of the whole protein.
+    pub score: f32,
+    /// Residues per masked stretch, and residues between stretch starts.
+    pub stretch_width: usize,
+    pub stretch_step: usize,
+    /// Every stretch: first and last residue (1-based), and the score minus the score without it.
+    pub stretches: Vec<(usize, usize, f32)>,
+}
+
+impl ExportResidueMap {
+    pub fn new(of: &str, term: &Term, map: &crate::regions::RegionMap) -> Self {
+        ExportResidueMap {
+            of: of.into(),
+            id: term.id.clone(),
+            name: term.name.clone(),
+            score: map.score,
+            stretch_width: map.layout.width,
+            stretch_step: map.layout.step,
+            stretches: map.stretches.iter().map(|s| (s.start + 1, s.end, s.effect)).collect(),
+        }
+    }
 }
 
 impl ExportRecord {
@@ -151,6 +184,7 @@ impl ExportRecord {
             applicability: None,
             phenotypes: Vec::new(),
             problem: Some(problem.into()),
+            residue_maps: Vec::new(),
         }
     }
 }
@@ -380,6 +414,7 @@ mod tests {
                 group: "known".into(),
             }],
             problem: None,
+            residue_maps: Vec::new(),
         };
         let failed = ExportRecord::failed("r2", "the model failed while computing: out of\tmemory");
         let export = Export::new("this view", &model, &options, vec![record, failed]);

@@ -13,6 +13,25 @@ use super::network::GenePheno;
 use super::ontology::Ontology;
 use super::tokens::SequenceBatch;
 use super::{ModelError, store};
+use crate::regions::{Layout, RegionMap};
+
+/// A score a region map can be made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scoring {
+    /// A phenotype's score as shown (after propagation up the ontology).
+    Phenotype(usize),
+    /// A GO concept's predicted activation.
+    Concept(usize),
+}
+
+impl Scoring {
+    fn of(self, prediction: &Prediction) -> Option<f32> {
+        match self {
+            Scoring::Phenotype(i) => prediction.phenotypes.get(i).copied(),
+            Scoring::Concept(i) => prediction.concepts.get(i).copied(),
+        }
+    }
+}
 
 /// Scores of one gene.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +154,41 @@ impl Predictor {
         Ok(self.finish(flat, logits))
     }
 
+    /// Which stretches of `residues` raise or lower each of `scorings` (sequence mode), by
+    /// occlusion ([`crate::regions`]): the protein is scored once whole and once per stretch
+    /// with that stretch taken out in place ([`super::tokens::GAP`]), in batches the size the
+    /// page's planner allows.
+    pub async fn regions(&self, residues: &[u8], scorings: &[Scoring]) -> Result<Vec<RegionMap>, ModelError> {
+        if residues.is_empty() {
+            return Err(ModelError::Input("empty sequence".into()));
+        }
+        let len = residues.len();
+        let layout = Layout::for_length(len);
+        let variants: Vec<Vec<u8>> = std::iter::once(residues.to_vec())
+            .chain(layout.stretches(len).into_iter().map(|(a, b)| {
+                let mut masked = residues.to_vec();
+                masked[a..b].fill(super::tokens::GAP);
+                masked
+            }))
+            .collect();
+        let per_batch = (crate::batching::MAX_RESIDUES / len).clamp(1, crate::batching::MAX_RECORDS);
+        let mut predictions = Vec::with_capacity(variants.len());
+        for batch in variants.chunks(per_batch) {
+            let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+            predictions.extend(self.predict(&refs).await?);
+        }
+        scorings
+            .iter()
+            .map(|scoring| {
+                let scores: Vec<f32> = predictions
+                    .iter()
+                    .map(|p| scoring.of(p).ok_or_else(|| ModelError::Input(format!("{scoring:?} is not in this model"))))
+                    .collect::<Result<_, _>>()?;
+                Ok(RegionMap::new(len, scores[0], layout, &scores[1..]))
+            })
+            .collect()
+    }
+
     /// Per-concept contributions to one phenotype's logit for one gene's concept activations.
     pub async fn explain(&self, concepts: &[f32], phenotype: usize) -> Result<Explanation, ModelError> {
         let nc = self.model.concept_count();
@@ -179,6 +233,27 @@ mod tests {
             assert!(gene.phenotypes.iter().all(|s| (0.0..=1.0).contains(s)));
         }
         assert!(pollster::block_on(p.predict(&[b""])).is_err());
+    }
+
+    #[test]
+    fn a_region_map_is_what_masking_each_stretch_does_in_residue_positions_of_long_proteins() {
+        let p = predictor();
+        // Window 20: this protein is read in 12 windows; stretches are in whole-protein positions.
+        let protein = b"MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQ".repeat(3);
+        let maps = pollster::block_on(p.regions(&protein, &[Scoring::Phenotype(3), Scoring::Concept(2)])).unwrap();
+        let whole = pollster::block_on(p.predict(&[&protein])).unwrap().remove(0);
+        assert_eq!(maps[0].length, protein.len());
+        assert!((maps[0].score - whole.phenotypes[3]).abs() < 1e-6);
+        assert!((maps[1].score - whole.concepts[2]).abs() < 1e-6);
+        assert_eq!(maps[0].stretches.last().unwrap().end, protein.len());
+        // Each stretch's effect is the change from masking exactly those residues.
+        for stretch in [maps[0].stretches[0], maps[0].stretches[17], *maps[0].stretches.last().unwrap()] {
+            let mut masked = protein.clone();
+            masked[stretch.start..stretch.end].fill(crate::model::tokens::GAP);
+            let alone = pollster::block_on(p.predict(&[&masked])).unwrap().remove(0);
+            assert!((stretch.effect - (whole.phenotypes[3] - alone.phenotypes[3])).abs() < 1e-5, "{stretch:?}");
+        }
+        assert!(pollster::block_on(p.regions(&protein, &[Scoring::Phenotype(99)])).is_err());
     }
 
     #[test]

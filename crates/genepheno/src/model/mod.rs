@@ -20,7 +20,7 @@ pub mod store;
 pub mod tokens;
 
 pub use encoder::EncoderConfig;
-pub use inference::{Explanation, Prediction, Predictor};
+pub use inference::{Explanation, Prediction, Predictor, Scoring};
 pub use metadata::{Concept, ModelMetadata, Phenotype};
 pub use network::{GenePheno, ModelConfig, Output};
 pub use ontology::Ontology;

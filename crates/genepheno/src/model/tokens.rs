@@ -9,6 +9,10 @@ use burn::prelude::*;
 
 /// Token of padding positions; its embedding is masked to zero.
 pub const PAD: i64 = 0;
+/// A residue taken out but kept in its place (residue maps, [`crate::regions`]): read as
+/// padding, so the encoder sees nothing there, as at a window's end, and the pooled means do
+/// not count it. The sequence parser never lets `-` through, so no input is read this way.
+pub const GAP: u8 = b'-';
 /// Size of the token vocabulary: padding, 20 standard residues, one "other" token.
 pub const VOCAB: usize = 22;
 const STANDARD: &[u8; 20] = b"ACDEFGHIKLMNPQRSTVWY";
@@ -85,15 +89,17 @@ impl SequenceBatch {
             let first = row;
             for &(a, b) in ranges {
                 for (j, &r) in seq[a..b].iter().enumerate() {
-                    tokens[row * length + j] = token(r);
-                    mask[row * length + j] = 1.0;
+                    if r != GAP {
+                        tokens[row * length + j] = token(r);
+                        mask[row * length + j] = 1.0;
+                    }
                 }
                 membership[g * total + row] = 1.0;
                 row += 1;
             }
             let count = ranges.len();
             slots.extend((0..max_windows).map(|k| (first + k % count) as i64));
-            residues.push(seq.len().max(1) as f32);
+            residues.push(seq.iter().filter(|&&r| r != GAP).count().max(1) as f32);
         }
         Self {
             tokens: Tensor::from_data(TensorData::new(tokens.clone(), [total, length]), device),
@@ -146,5 +152,16 @@ mod tests {
         assert_eq!(member, vec![1., 1., 1., 0., 0., 0., 0., 1.]);
         let tokens = batch.tokens.into_data().iter::<i64>().collect::<Vec<_>>();
         assert_eq!(&tokens[9..], &[1, 2, 0]);
+    }
+
+    #[test]
+    fn a_gap_is_read_as_padding_in_its_place() {
+        let device = Device::flex();
+        let batch = SequenceBatch::new(&[b"AC--G"], 8, &device);
+        let tokens = batch.tokens.into_data().iter::<i64>().collect::<Vec<_>>();
+        assert_eq!(tokens, vec![1, 2, PAD, PAD, 6]);
+        let mask = batch.mask.into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(mask, vec![1., 1., 0., 0., 1.]);
+        assert_eq!(batch.residues.into_data().try_to_vec::<f32>().unwrap(), vec![3.0]);
     }
 }
