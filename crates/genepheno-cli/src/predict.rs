@@ -224,8 +224,12 @@ impl Planner {
     fn take(&mut self, item: Item) {
         let source = self.stream.source().to_owned();
         match item {
-            Item::Oversized { number, id, letters } => {
+            Item::Oversized { number, id, letters, duplicate } => {
                 self.not_scored += 1;
+                // A repeated identifier is noted first, as for a parsed record.
+                if let Some(problem) = &duplicate {
+                    report_problem(&source, number, &id, problem);
+                }
                 eprintln!(
                     "{source}: record {number} ({id}): not scored: {letters} letters, over every length limit ({} residues, {} nucleotides): \
                      give the protein or its coding sequence, not a genomic region",
@@ -235,11 +239,7 @@ impl Planner {
             }
             Item::Record(record) => {
                 for problem in &record.problems {
-                    let kind = match problem.severity() {
-                        Severity::Error => "not scored",
-                        Severity::Note => "note",
-                    };
-                    eprintln!("{source}: record {} ({}): {kind}: {problem}", record.number, record.id);
+                    report_problem(&source, record.number, &record.id, problem);
                 }
                 match record.protein {
                     Some(protein) => {
@@ -251,6 +251,15 @@ impl Planner {
             }
         }
     }
+}
+
+/// One problem of a record on stderr: why it is not scored, or a note.
+fn report_problem(source: &str, number: usize, id: &str, problem: &genepheno::sequence::Problem) {
+    let kind = match problem.severity() {
+        Severity::Error => "not scored",
+        Severity::Note => "note",
+    };
+    eprintln!("{source}: record {number} ({id}): {kind}: {problem}");
 }
 
 /// Reads, scores and writes the whole input; see the module docs.

@@ -38,8 +38,10 @@ pub enum InputError {
 pub enum Item {
     /// A parsed record (ready or not; its problems say why not).
     Record(SequenceRecord),
-    /// A record whose text was over [`MAX_RECORD_BYTES`]: numbered, named, not parsed.
-    Oversized { number: usize, id: String, letters: u64 },
+    /// A record whose text was over [`MAX_RECORD_BYTES`]: numbered, named, not parsed. Its
+    /// identifier is claimed like a parsed record's, so that a repeat of it (before or after) is
+    /// renamed and reported as in the page; `duplicate` says so when it is the repeat.
+    Oversized { number: usize, id: String, letters: u64, duplicate: Option<sequence::Problem> },
 }
 
 /// Counts the bytes taken from the underlying reader (compressed bytes for gzip), for progress.
@@ -197,7 +199,8 @@ impl FastaStream {
                 let number = self.next_number;
                 self.next_number += 1;
                 let id = String::from_utf8_lossy(header[1..].split(|b| b.is_ascii_whitespace()).next().unwrap_or_default()).into_owned();
-                items.push(Item::Oversized { number, id, letters });
+                let (id, duplicate) = self.ids.claim(id, &self.source, number);
+                items.push(Item::Oversized { number, id, letters, duplicate });
             } else {
                 in_piece += 1;
             }
@@ -301,13 +304,50 @@ mod tests {
         let items = all(stream(text));
         assert_eq!(items.len(), 3);
         match &items[1] {
-            Item::Oversized { number, id, letters } => assert_eq!((*number, id.as_str(), *letters), (2, "huge", 700_000)),
+            Item::Oversized { number, id, letters, .. } => assert_eq!((*number, id.as_str(), *letters), (2, "huge", 700_000)),
             Item::Record(_) => panic!("the long record was parsed"),
         }
         match &items[2] {
             Item::Record(r) => assert_eq!((r.number, r.id.as_str()), (3, "c")),
             Item::Oversized { .. } => panic!(),
         }
+    }
+
+    #[test]
+    fn an_oversized_record_takes_its_identifier_like_any_other() {
+        let huge = |id: &str| {
+            let mut text = format!(">{id} genome region\n").into_bytes();
+            for _ in 0..700 {
+                text.extend_from_slice(&[b'A'; 1000]);
+                text.push(b'\n');
+            }
+            text
+        };
+        let mut text = b">a\nMKV\n".to_vec();
+        text.extend(huge("a"));
+        text.extend(huge("b"));
+        text.extend_from_slice(b">b\nMLL\n>a\nMLL\n");
+        let items = all(stream(text));
+        let dup = |original: &str, first_number, renamed: &str| {
+            Some(sequence::Problem::DuplicateId { original: original.into(), first_source: "test.fasta".into(), first_number, renamed: renamed.into() })
+        };
+        match &items[1] {
+            Item::Oversized { number, id, duplicate, .. } => assert_eq!((*number, id.as_str(), duplicate.clone()), (2, "a#2", dup("a", 1, "a#2"))),
+            Item::Record(_) => panic!("the long record was parsed"),
+        }
+        match &items[2] {
+            Item::Oversized { number, id, duplicate, .. } => assert_eq!((*number, id.as_str(), duplicate.clone()), (3, "b", None)),
+            Item::Record(_) => panic!("the long record was parsed"),
+        }
+        // Records after them see their identifiers as taken (and numbered on).
+        let rest: Vec<(usize, &str, Option<&sequence::Problem>)> = items[3..]
+            .iter()
+            .map(|i| match i {
+                Item::Record(r) => (r.number, r.id.as_str(), r.problems.first()),
+                Item::Oversized { .. } => panic!(),
+            })
+            .collect();
+        assert_eq!(rest, [(4, "b#2", dup("b", 3, "b#2").as_ref()), (5, "a#3", dup("a", 1, "a#3").as_ref())]);
     }
 
     #[test]
