@@ -106,11 +106,7 @@ test("the model stopping while it runs on the GPU: the CPU takes over mid-run, k
   const app = await journey.open();
   try {
     const { page } = app;
-    await waitForModel(page);
-    await page.getByTestId("backend-select").selectOption("gpu");
-    assert.equal(await waitForModel(page), "gpu", "WebGPU (SwiftShader) is expected in this browser");
-    await dropFiles(page, [{ name: "human100.fasta", bytes: Buffer.from(humanProteins(100, 9000)) }]);
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-status"]')?.dataset.scored) > 0, null, { timeout: 300_000 });
+    await scoringOnTheGpu(page, 9000);
     // A driver fault that ends the worker: an uncaught error (a lost device is the next journey).
     await page.workers()[0].evaluate(() => { setTimeout(() => { throw new Error("GPU device lost (test)"); }, 0); });
     const atCrash = Number(await page.getByTestId("run-status").getAttribute("data-scored").catch(() => "0"));
@@ -126,6 +122,15 @@ test("the model stopping while it runs on the GPU: the CPU takes over mid-run, k
     await app.close();
   }
 });
+
+/** Chooses the GPU, drops 100 human proteins (from `offset`) and waits until the first are scored. */
+async function scoringOnTheGpu(page, offset) {
+  await waitForModel(page);
+  await page.getByTestId("backend-select").selectOption("gpu");
+  assert.equal(await waitForModel(page), "gpu", "WebGPU (SwiftShader) is expected in this browser");
+  await dropFiles(page, [{ name: "human100.fasta", bytes: Buffer.from(humanProteins(100, offset)) }]);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-status"]')?.dataset.scored) > 0, null, { timeout: 300_000 });
+}
 
 /** Every record's phenotype scores as the page exports them. */
 async function exportedScores(page) {
@@ -162,11 +167,7 @@ test("the WebGPU device lost mid-run (the browser's GPU process crashes): the CP
   const app = await journey.open();
   try {
     const { page } = app;
-    await waitForModel(page);
-    await page.getByTestId("backend-select").selectOption("gpu");
-    assert.equal(await waitForModel(page), "gpu", "WebGPU (SwiftShader) is expected in this browser");
-    await dropFiles(page, [{ name: "human100.fasta", bytes: Buffer.from(humanProteins(100, 12000)) }]);
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-status"]')?.dataset.scored) > 0, null, { timeout: 300_000 });
+    await scoringOnTheGpu(page, 12000);
     // A real loss: Chromium's GPU process ends, and with it every WebGPU device of the browser.
     const cdp = await journey.browser().newBrowserCDPSession();
     await cdp.send("Browser.crashGpuProcess");

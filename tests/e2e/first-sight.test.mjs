@@ -5,15 +5,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { useApp, screenshot, dropFiles, waitForModel, waitForScores, humanProteins, downloadText } from "./harness.mjs";
+import { useApp, screenshot, dropFiles, waitForModel, waitForScores, humanProteins, downloadText, chooseRecord } from "./harness.mjs";
 
 const journey = useApp();
 const EXAMPLE = fs.readFileSync(path.resolve(import.meta.dirname, "../../public/examples/example.fasta"));
-
-async function chooseRecord(page, id) {
-  await page.locator('[data-testid="summary-record"]', { hasText: id }).click();
-  await page.locator(`[data-testid="record-view"][data-record="${id}"]`).waitFor();
-}
 
 const names = (page, group) => page.locator(`[data-testid="${group}"] [data-testid="phenotype-name"]`).allInnerTexts();
 const broad = (list) => list.filter((n) => /^Abnormality of /.test(n)).length;

@@ -164,6 +164,12 @@ export async function waitForModel(page, timeout = 120_000, { settled = true } =
   return page.getByTestId("model-status").getAttribute("data-backend");
 }
 
+/** Opens record `id` from the summary table and waits for its view. */
+export async function chooseRecord(page, id) {
+  await page.locator('[data-testid="summary-record"]', { hasText: id }).click();
+  await page.locator(`[data-testid="record-view"][data-record="${id}"]`).waitFor();
+}
+
 /** Waits until every ready record is scored. */
 export async function waitForScores(page, count, timeout = 300_000) {
   await page.locator(`[data-testid="run-status"][data-scored="${count}"][data-total="${count}"]`).waitFor({ timeout });

@@ -6,9 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import {
-  useApp, screenshot, dropFiles, waitForModel, waitForScores, humanProteins, downloadText,
-} from "./harness.mjs";
+import { useApp, screenshot, dropFiles, waitForModel, waitForScores, humanProteins, downloadText, chooseRecord } from "./harness.mjs";
 
 const journey = useApp();
 const EXAMPLE = fs.readFileSync(path.resolve(import.meta.dirname, "../../public/examples/example.fasta"));
@@ -23,11 +21,6 @@ async function setThreshold(page, value) {
 
 const count = async (page) => Number(await page.getByTestId("phenotype-count").getAttribute("data-count"));
 const visibleRows = (page) => page.locator('[data-testid="phenotype-table"] tbody tr').allInnerTexts();
-
-async function chooseRecord(page, id) {
-  await page.locator('[data-testid="summary-record"]', { hasText: id }).click();
-  await page.locator(`[data-testid="record-view"][data-record="${id}"]`).waitFor();
-}
 
 test("drop a multi-FASTA: every record is ranked; threshold, filters, explanation, link, export", async () => {
   await journey(async (page) => {

@@ -6,17 +6,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { useApp, screenshot, dropFiles, fixture, waitForModel, waitForScores, humanProteins, downloadText } from "./harness.mjs";
+import { useApp, screenshot, dropFiles, fixture, waitForModel, waitForScores, humanProteins, downloadText, chooseRecord } from "./harness.mjs";
 
 const journey = useApp();
 const EXAMPLE = fs.readFileSync(path.resolve(import.meta.dirname, "../../public/examples/example.fasta"));
 // A plant protein (Biopython's aster.pro): no known human gene.
 const PLANT = "gi|3298468|dbj|BAA31520.1|";
-
-async function chooseRecord(page, id) {
-  await page.locator('[data-testid="summary-record"]', { hasText: id }).click();
-  await page.locator(`[data-testid="record-view"][data-record="${id}"]`).waitFor();
-}
 
 /** The run's line, once it says something other than "Scoring". */
 const runText = (page) => page.getByTestId("run-status").innerText();
