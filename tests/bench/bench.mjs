@@ -171,7 +171,8 @@ async function residueMaps(context, origin, runs) {
   const each = [];
   try {
     for (const [i, record] of proteinsNear1000(runs).entries()) {
-      if (await page.getByTestId("clear").count()) await page.getByTestId("clear").click();
+      const clear = page.getByTestId("clear");
+      if (await clear.isEnabled()) await clear.click();
       await drop(page, `map${i}.fasta`, record);
       await scoredAt(page, 1, 120_000);
       // A known gene opens in known-gene mode: the map is of the sequence-mode score.
@@ -410,7 +411,13 @@ async function benchPath(origin, which) {
     out.cold_load.responses = cold.responses;
     out.cold_load.problems = distinct(cold.problems);
     await page.close();
-    if (which === "cpu") out.residue_map = await residueMaps(context, origin, Number(env.BENCH_MAP_RUNS ?? 3));
+    if (which === "cpu") {
+      // A failure here is reported in its own row, not as the whole path's.
+      out.residue_map = await residueMaps(context, origin, Number(env.BENCH_MAP_RUNS ?? 3)).catch((e) => {
+        log(`cpu: residue maps FAILED: ${e.stack ?? e}`);
+        return { error: String(e.message ?? e) };
+      });
+    }
 
     // Throughput, each on a fresh page of the same context (model files from the Cache API).
     const n = which === "gpu" ? GPU_N : N;

@@ -146,7 +146,7 @@ const reasons = [];
   const map = cpu.residue_map;
   const ms = map?.median_click_to_map_ms;
   const ok = ms == null ? null : ms < 1000;
-  p(`| Residue map of one phenotype for a 1,000-residue protein < 1 s on the browser's CPU path (issue 15) | ${map ? `median ${fmt(ms, 0)} ms from the click to the map shown (the worker's part: ${fmt(map.median_worker_ms, 0)} ms) over ${map.runs} proteins of ${map.each.map((e) => fmt(e.length)).join(", ")} residues, ${map.each[0]?.stretches ?? "?"} stretches each` : "not measured"} | ${verdict(ok)} |`);
+  p(`| Residue map of one phenotype for a 1,000-residue protein < 1 s on the browser's CPU path (issue 15) | ${map?.error ? `not measured: ${map.error.split("\n")[0]}` : map ? `median ${fmt(ms, 0)} ms from the click to the map shown (the worker's part: ${fmt(map.median_worker_ms, 0)} ms) over ${map.runs} proteins of ${map.each.map((e) => fmt(e.length)).join(", ")} residues, ${map.each[0]?.stretches ?? "?"} stretches each` : "not measured"} | ${verdict(ok)} |`);
   if (ok === false) {
     reasons.push(`- **Residue map < 1 s — missed** (median ${fmt(ms, 0)} ms). The map is one forward pass per stretch of the protein (about 100 passes over 1,000 residues each, in batches of up to 12); the worker's part was ${fmt(map.median_worker_ms, 0)} ms.`);
   }
