@@ -38,7 +38,25 @@ fn failed(error: impl std::fmt::Display) -> String {
     if text.contains("Quota") { "this site's storage in the browser is full".into() } else { text }
 }
 
-async fn open() -> Result<Database, String> {
+/// An open database, closed when dropped: one per read or write, so that no connection of this
+/// tab outlives its use (an open connection would hold up a later version's upgrade).
+struct Connection(Database);
+
+impl std::ops::Deref for Connection {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        &self.0
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // Waits for the connection's transactions to finish, then closes it.
+        self.0.close();
+    }
+}
+
+async fn open() -> Result<Connection, String> {
     let factory = Factory::new().map_err(|e| format!("this browser gives the page no IndexedDB ({e})"))?;
     let mut request = factory.open(DATABASE, Some(VERSION)).map_err(failed)?;
     request.on_upgrade_needed(|event| {
@@ -54,7 +72,7 @@ async fn open() -> Result<Database, String> {
             }
         }
     });
-    request.await.map_err(failed)
+    request.await.map(Connection).map_err(failed)
 }
 
 /// The keys of tab `tab`'s score chunks: `tab/000000` and on, so that key order is chunk order.
