@@ -159,15 +159,20 @@ struct Fingerprint {
     view: String,
 }
 
+/// A kept session offered back: its head, and the tab it was kept for (this one after a
+/// reload, a closed one otherwise).
+struct Offer {
+    head: KeptHead,
+    owner: String,
+}
+
 /// The page's side of the kept session.
 #[derive(Clone, Copy)]
 pub struct Keeper {
     /// This tab's name: the key of its kept session (`None` until claimed).
     tab: StoredValue<Option<String>>,
-    /// A session kept at an earlier visit, offered back until the user answers, and the tab
-    /// it was kept for (this one after a reload, a closed one otherwise).
-    offer: RwSignal<Option<Arc<KeptHead>>>,
-    offered_tab: StoredValue<Option<String>>,
+    /// A session kept at an earlier visit, offered back until the user answers.
+    offer: RwSignal<Option<Arc<Offer>>>,
     /// A closed tab's session restored here: deleted once this tab has kept it under its own name.
     adopted: StoredValue<Option<String>>,
     /// Sessions restored in this tab: the records were replaced, not added to.
@@ -191,7 +196,6 @@ impl Keeper {
         let this = Self {
             tab: StoredValue::new(None),
             offer: RwSignal::new(None),
-            offered_tab: StoredValue::new(None),
             adopted: StoredValue::new(None),
             restores: StoredValue::new(0),
             kept: RwSignal::new(false),
@@ -241,8 +245,7 @@ impl Keeper {
             }
         }
         if let Some((owner, head)) = newest {
-            self.offered_tab.set_value(Some(owner));
-            self.offer.set(Some(Arc::new(head)));
+            self.offer.set(Some(Arc::new(Offer { head, owner })));
         }
         Ok(())
     }
@@ -257,7 +260,7 @@ impl Keeper {
     /// kept session while it is offered).
     fn tick(self, inputs: Inputs, predictions: Predictions, view: View) {
         let Some(tab) = self.tab.get_value() else { return };
-        let offers_own = self.offer.with_untracked(Option::is_some) && self.offered_tab.get_value().as_ref() == Some(&tab);
+        let offers_own = self.offer.with_untracked(|o| o.as_ref().is_some_and(|o| o.owner == tab));
         if !self.started.get_value() || self.writing.get_value() || self.off.get_untracked() || offers_own {
             return;
         }
@@ -332,15 +335,14 @@ impl Keeper {
     /// Opens the offered session in place of what is open now (its records and scores are read
     /// only now: the offer needs just the head).
     fn restore(self, inputs: Inputs, predictions: Predictions) {
-        let Some(head) = self.offer.get_untracked() else { return };
-        let Some(owner) = self.offered_tab.get_value() else { return };
+        let Some(offer) = self.offer.get_untracked() else { return };
+        let owner = offer.owner.clone();
         leptos::task::spawn_local(async move {
             let kept = match read_rest(&owner).await {
-                Ok((records, chunks)) => KeptSession::assemble((*head).clone(), &records, &chunks).map_err(|e| e.to_string()),
+                Ok((records, chunks)) => KeptSession::assemble(offer.head.clone(), &records, &chunks).map_err(|e| e.to_string()),
                 Err(error) => Err(error),
             };
             self.offer.set(None);
-            self.offered_tab.set_value(None);
             let kept = match kept {
                 Ok(kept) => kept,
                 Err(error) => return self.cannot_read_back(&owner, error).await,
@@ -365,7 +367,7 @@ impl Keeper {
     /// Forgets the offered session (`stop` false) or stops keeping this one (`stop` true).
     fn forget(self, stop: bool) {
         let own = self.tab.get_value();
-        let whose = if stop { own.clone() } else { self.offered_tab.try_update_value(Option::take).flatten() };
+        let whose = if stop { own.clone() } else { self.offer.get_untracked().map(|o| o.owner.clone()) };
         self.offer.set(None);
         self.off.set(stop);
         if whose == own {
@@ -391,7 +393,8 @@ fn local_time(ms: f64) -> String {
 #[component]
 pub fn KeptBar(keeper: Keeper, inputs: Inputs, predictions: Predictions) -> impl IntoView {
     let offer = move || {
-        keeper.offer.get().map(|kept| {
+        keeper.offer.get().map(|offer| {
+            let kept = &offer.head;
             let scored = kept.scores;
             let open_now = inputs.records.with(|r| !r.is_empty());
             view! {

@@ -174,7 +174,10 @@ pub fn wire(inputs: Inputs, predictions: Predictions, view: View) {
     Effect::new(move |_| {
         let Some(explained) = predictions.explained.get() else { return };
         let selected = Some(explained.key) == view.record.get_untracked() && Some(explained.phenotype) == view.phenotype.get_untracked();
-        if !selected || explained.source != ConceptSource::Sequence {
+        let on_hand = predictions
+            .regions
+            .with_untracked(|r| r.as_ref().is_some_and(|r| r.key == explained.key && r.phenotype == explained.phenotype));
+        if !selected || explained.source != ConceptSource::Sequence || on_hand {
             return;
         }
         let protein = inputs.records.with_untracked(|r| r.get(explained.key as usize).and_then(|r| r.protein.clone()));
