@@ -44,44 +44,45 @@ pub fn InputPanel(inputs: Inputs) -> impl IntoView {
         }
     };
 
+    let open_picker = move || {
+        if let Some(input) = picker.get() {
+            input.click();
+        }
+    };
+
     view! {
         <section class="inputs" aria-label="Sequences">
+            // The zone takes drops and mouse clicks anywhere on it; the keyboard reaches the real
+            // "choose files" button inside it (a zone that is itself a button would nest the
+            // picker's controls in a control, which screen readers cannot tell apart).
             <div
                 class="drop-zone"
                 class:dragging=move || dragging.get()
                 data-testid="drop-zone"
-                role="button"
-                tabindex="0"
-                aria-label="Drop FASTA files here, or press Enter to choose files"
                 on:dragover=move |ev: DragEvent| {
                     ev.prevent_default();
                     dragging.set(true);
                 }
                 on:dragleave=move |_| dragging.set(false)
                 on:drop=on_drop
-                on:click=move |_| {
-                    if let Some(input) = picker.get() {
-                        input.click();
-                    }
-                }
-                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                    if ev.key() == "Enter" || ev.key() == " " {
-                        ev.prevent_default();
-                        if let Some(input) = picker.get() {
-                            input.click();
-                        }
-                    }
-                }
+                on:click=move |_| open_picker()
             >
                 <p class="drop-title">"Drop FASTA files here"</p>
                 <p class="drop-hint">
-                    "or click to choose files · one or many · .fa, .fasta, .faa, .fna, .txt, or gzip-compressed .gz"
+                    "or "
+                    <button type="button" class="link" data-testid="choose-files"
+                        on:click=move |ev| { ev.stop_propagation(); open_picker(); }>
+                        "choose files"
+                    </button>
+                    " · one or many · .fa, .fasta, .faa, .fna, .txt, or gzip-compressed .gz"
                 </p>
                 <input
                     node_ref=picker
                     type="file"
                     multiple
                     class="visually-hidden"
+                    tabindex="-1"
+                    aria-label="Choose FASTA files"
                     data-testid="file-picker"
                     accept=".fa,.fasta,.faa,.fna,.ffn,.fas,.fsa,.seq,.txt,.gz,text/plain"
                     on:change=on_pick

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use genepheno::protocol::{
-    Backend, BackendChoice, ConceptSource, Detail, Explained, Item, ModelSummary, Reason, Regions, Request, Response,
+    Backend, BackendChoice, ConceptMapRows, ConceptSource, Detail, Explained, Item, ModelSummary, Reason, Regions, Request, Response,
     Scored, Subject,
 };
 use genepheno::scheduler::Run;
@@ -111,6 +111,14 @@ pub struct Predictions {
     /// The last region map received, and the last one the worker could not make.
     pub regions: RwSignal<Option<Arc<Regions>>>,
     pub regions_refused: RwSignal<Option<Refused>>,
+    /// The last concept map received (contributions to several phenotypes of one record), and
+    /// the last one the worker could not make.
+    pub concept_map: RwSignal<Option<Arc<ConceptMapRows>>>,
+    pub concept_map_refused: RwSignal<Option<Refused>>,
+    /// The record the selected one is compared with, in its concept mode: its detail is routed
+    /// to `compared`, not to the record view's `detail`.
+    compare_with: StoredValue<Option<(u32, ConceptSource)>>,
+    pub compared: RwSignal<Option<Arc<Detail>>>,
     /// An answer or request that could not be read (it names no view to report it in).
     pub error: RwSignal<Option<String>>,
     /// Scores kept from an earlier visit, with the weights that made them: taken in once a
@@ -149,6 +157,10 @@ impl Predictions {
             explain_refused: RwSignal::new(None),
             regions: RwSignal::new(None),
             regions_refused: RwSignal::new(None),
+            concept_map: RwSignal::new(None),
+            concept_map_refused: RwSignal::new(None),
+            compare_with: StoredValue::new(None),
+            compared: RwSignal::new(None),
             error: RwSignal::new(None),
             kept_scores: StoredValue::new(None),
             worker_memory: RwSignal::new(None),
@@ -369,11 +381,20 @@ impl Predictions {
         self.explain_refused.set(None);
         self.regions.set(None);
         self.regions_refused.set(None);
+        self.concept_map.set(None);
+        self.concept_map_refused.set(None);
+        self.compare_with.set_value(None);
+        self.compared.set(None);
     }
 
     /// Asks for every score of one record (answered into `detail`, or `detail_refused`).
     pub fn request_detail(self, key: u32, residues: String, source: ConceptSource) {
         self.detail_refused.set(None);
+        // The record compared with is now the one selected: its detail is the record view's.
+        if self.compare_with.get_value().is_some_and(|(k, _)| k == key) {
+            self.compare_with.set_value(None);
+            self.compared.set(None);
+        }
         self.send(&Request::Detail { item: Item { key, residues }, source });
     }
 
@@ -389,6 +410,21 @@ impl Predictions {
     pub fn request_regions(self, key: u32, residues: String, phenotype: u32, concept: Option<u32>) {
         self.regions_refused.set(None);
         self.send(&Request::Regions { item: Item { key, residues }, phenotype, concept });
+    }
+
+    /// Asks for the concept contributions to several phenotypes of one record (answered into
+    /// `concept_map` or `concept_map_refused`).
+    pub fn request_concept_map(self, key: u32, residues: String, source: ConceptSource, phenotypes: Vec<u32>) {
+        self.concept_map_refused.set(None);
+        self.send(&Request::ConceptMap { item: Item { key, residues }, source, phenotypes });
+    }
+
+    /// Asks for the detail of the record the selected one is compared with (answered into
+    /// `compared`; a refusal into `detail_refused`, which names its record).
+    pub fn request_compared(self, key: u32, residues: String, source: ConceptSource) {
+        self.compare_with.set_value(Some((key, source)));
+        self.compared.set(None);
+        self.send(&Request::Detail { item: Item { key, residues }, source });
     }
 
     /// A request the worker could not serve: reported where it came from, and only there. A
@@ -408,6 +444,9 @@ impl Predictions {
                 phenotype: Some(phenotype),
                 reason,
             })),
+            Subject::ConceptMap { key, source } => {
+                self.concept_map_refused.set(Some(Refused { key, source, phenotype: None, reason }))
+            }
             Subject::Unreadable => self.error.set(Some(reason.to_string())),
         }
     }
@@ -465,7 +504,11 @@ impl Predictions {
                 self.note_memory(0, memory_bytes);
                 self.scored(batch, results)
             }
+            Response::Detail(detail) if self.compare_with.get_value() == Some((detail.key, detail.source)) => {
+                self.compared.set(Some(Arc::new(*detail)))
+            }
             Response::Detail(detail) => self.detail.set(Some(Arc::new(*detail))),
+            Response::ConceptMap(map) => self.concept_map.set(Some(Arc::new(*map))),
             Response::Explained(explained) => self.explained.set(Some(Arc::new(*explained))),
             Response::Regions(regions) => self.regions.set(Some(Arc::new(*regions))),
             Response::Error { about, reason } => self.refused(about, reason),

@@ -146,11 +146,11 @@ pub fn Explanation(predictions: Predictions, view: View) -> impl IntoView {
             };
             let propagated = e.score > e.own_score + 1e-3;
             view! {
-                <figure class="explanation" data-testid="explanation" data-term=term.id.clone()>
+                <figure class="explanation" id="explanation" data-testid="explanation" data-term=term.id.clone()>
                     <figcaption>
                         <strong>{format!("Why “{}” ({}) scores {:.3}", term.name, term.id, e.score)}</strong>
                         <span class="hint">{format!(
-                            "Its logit is a bias ({:+.2}) plus one contribution per GO concept: activation × weight, from {source}. Blue raises the score, red lowers it. Largest {} of each sign shown.",
+                            "Its logit is a bias ({:+.2}) plus one contribution per GO concept: activation × weight, from {source}. Blue raises the score, orange lowers it. Largest {} of each sign shown.",
                             e.bias, POSITIVE.max(NEGATIVE))}</span>
                         {propagated.then(|| view! { <span class="hint">{format!(
                             "The score shown comes from a more specific predicted term (a term scores at least as high as its descendants); this term's own score is {:.3}.", e.own_score)}</span> })}

@@ -2,8 +2,11 @@
 //! record's ranked phenotypes, why a phenotype scored as it did, and exports.
 
 mod charts;
+mod compare;
 mod export;
+mod maps;
 mod model_bar;
+mod ontology;
 mod ranking;
 mod regions;
 mod summary;
@@ -208,6 +211,7 @@ pub fn ResultsPanel(inputs: Inputs, predictions: Predictions, view: View) -> imp
         <Show when=has_scores>
             <section class="results" aria-label="Predictions" data-testid="results">
                 <summary::SummaryTable inputs=inputs predictions=predictions view=view />
+                <maps::SystemsHeatmap inputs=inputs predictions=predictions view=view />
                 <ranking::RecordView inputs=inputs predictions=predictions view=view />
                 <export::ExportBar inputs=inputs predictions=predictions view=view />
             </section>

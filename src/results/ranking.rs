@@ -12,6 +12,9 @@ use leptos::prelude::*;
 
 use super::{View, applicability, applicability_badge};
 use super::charts::{ConceptChart, Explanation};
+use super::compare::CompareView;
+use super::maps::ConceptMapView;
+use super::ontology::OntologyView;
 use super::regions::ResidueMaps;
 use super::summary::known_label;
 use crate::format::{group, score};
@@ -71,13 +74,8 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
         inputs.records.with(|r| r.get(key as usize).cloned())
     };
     let model = move || predictions.model.get();
-    let systems = Memo::new(move |_| {
-        let mut systems: Vec<String> = predictions.model.with(|m| {
-            m.as_ref().map(|m| m.phenotypes.iter().filter_map(|t| t.group.clone()).collect::<HashSet<_>>().into_iter().collect()).unwrap_or_default()
-        });
-        systems.sort();
-        systems
-    });
+    // Each top-level system once (a term may name several).
+    let systems = Memo::new(move |_| predictions.model.with(|m| m.as_ref().map(|m| genepheno::views::systems_of(&m.phenotypes)).unwrap_or_default()));
     // A recognised gene in known-gene mode: (curated, new); any other record: (list, none).
     let lists = Memo::new(move |_| {
         let (scores, curated, _) = current_scores(predictions, view)?;
@@ -101,7 +99,7 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
 
     view! {
         {move || record().map(|r| view! {
-            <div class="record-view" data-testid="record-view" data-record=r.id.clone()>
+            <div class="record-view" id="record-view" data-testid="record-view" data-record=r.id.clone()>
                 <h2>
                     <span class="record-id">{r.id.clone()}</span>
                     <span class="record-description">{r.description.clone()}</span>
@@ -266,6 +264,9 @@ pub fn RecordView(inputs: Inputs, predictions: Predictions, view: View) -> impl 
                         <ConceptChart predictions=predictions view=view />
                     </div>
                 </div>
+                <ConceptMapView inputs=inputs predictions=predictions view=view />
+                <OntologyView predictions=predictions view=view />
+                <CompareView inputs=inputs predictions=predictions view=view />
             </div>
         })}
     }

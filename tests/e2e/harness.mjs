@@ -190,3 +190,31 @@ export async function downloadText(page, button) {
   const [download] = await Promise.all([page.waitForEvent("download"), button.click()]);
   return { name: download.suggestedFilename(), text: fs.readFileSync(await download.path(), "utf8") };
 }
+
+/** axe-core's script, read once (npm `axe-core`, tests/e2e/package.json). */
+let axeSource;
+
+/**
+ * Runs axe-core over the page as it is now and fails on any serious or critical violation, with
+ * each rule, its help text and the first offending elements. The script is evaluated through
+ * the DevTools protocol, which the page's Content-Security-Policy does not govern, so the page is
+ * checked with its real policy in force. Returns the number of nodes checked per rule outcome.
+ */
+export async function assertAccessible(page, where) {
+  axeSource ??= fs.readFileSync(path.join(import.meta.dirname, "node_modules/axe-core/axe.min.js"), "utf8");
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
+    await page.evaluate(axeSource);
+  }
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return {
+      passes: r.passes.length,
+      violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) })),
+    };
+  });
+  const serious = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const minor = result.violations.filter((v) => !serious.includes(v));
+  if (minor.length) console.log(`axe (${where}): ${minor.length} minor or moderate: ${minor.map((v) => `${v.id} (${v.impact})`).join(", ")}`);
+  assert.deepEqual(serious, [], `axe found serious or critical violations ${where}:\n${serious.map((v) => `- ${v.id} (${v.impact}): ${v.help} at ${v.nodes.join(" | ")}`).join("\n")}`);
+  return result;
+}

@@ -14,7 +14,7 @@ use genepheno::model::burn::prelude::Device;
 use genepheno::model::metadata::sha256_hex;
 use genepheno::model::{ModelError, ModelMetadata, Prediction, Predictor, Scoring, store};
 use genepheno::protocol::{
-    Backend, BackendChoice, ConceptSource, Detail, Explained, Item, KnownGene, LIST_FLOOR, Loaded,
+    Backend, BackendChoice, ConceptMapRows, ConceptSource, Detail, Explained, Item, KnownGene, LIST_FLOOR, Loaded,
     ModelSummary, Reason, Regions, Request, Response, Scored, Similar, Term, max_abs_difference, top_scores,
 };
 use genepheno::calibration::{Calibration, NearestTraining, Signals, concept_confidence, prior};
@@ -500,6 +500,8 @@ impl Model {
                     _ => Vec::new(),
                 };
                 let similar = if identified.is_some() { Vec::new() } else { self.similar(&item.residues) };
+                let concepts = &prediction.concepts;
+                let own = self.run(async |p: &Predictor| p.own_scores(concepts).await).await?;
                 Ok(Response::Detail(Box::new(Detail {
                     key: item.key,
                     source,
@@ -508,6 +510,7 @@ impl Model {
                     known: identified.map(|(_, known)| known),
                     curated,
                     similar,
+                    own,
                 })))
             }
             Request::Explain { item, source, phenotype } => {
@@ -526,6 +529,20 @@ impl Model {
                     own_score: 1.0 / (1.0 + (-logit).exp()),
                     score,
                 })))
+            }
+            Request::ConceptMap { item, source, phenotypes } => {
+                let count = self.cpu.metadata().phenotypes.len();
+                if let Some(&outside) = phenotypes.iter().find(|&&p| p as usize >= count) {
+                    return Err(Reason::NoSuchPhenotype(outside));
+                }
+                let prediction = self.prediction(&item, source).await?;
+                let concepts = &prediction.concepts;
+                let mut rows = Vec::with_capacity(phenotypes.len());
+                for phenotype in phenotypes {
+                    let why = self.run(async |p: &Predictor| p.explain(concepts, phenotype as usize).await).await?;
+                    rows.push((phenotype, why.contributions));
+                }
+                Ok(Response::ConceptMap(Box::new(ConceptMapRows { key: item.key, source, rows })))
             }
             Request::Regions { item, phenotype, concept } => {
                 if item.residues.is_empty() {

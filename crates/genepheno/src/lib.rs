@@ -11,6 +11,7 @@ pub mod reference;
 pub mod regions;
 pub mod sequence;
 pub mod share;
+pub mod views;
 
 #[cfg(feature = "model")]
 pub mod model;

@@ -68,6 +68,9 @@ pub enum Request {
     /// Which stretches of the sequence raise or lower one phenotype's score and, optionally,
     /// one concept's activation (sequence mode; [`crate::regions`]). Answered by `Regions`.
     Regions { item: Item, phenotype: u32, concept: Option<u32> },
+    /// The concept contributions to several phenotypes' scores at once (the concept map).
+    /// Answered by `ConceptMap`.
+    ConceptMap { item: Item, source: ConceptSource, phenotypes: Vec<u32> },
 }
 
 /// One protein to score, with the page's key for it.
@@ -102,6 +105,8 @@ pub enum Response {
     Explained(Box<Explained>),
     /// Answer to `Regions`.
     Regions(Box<Regions>),
+    /// Answer to `ConceptMap`.
+    ConceptMap(Box<ConceptMapRows>),
     /// A request could not be served: which one (`about`), and why. The page reports it where
     /// that request came from (one batch's records, the record view, one explanation), so a
     /// failed view never stops scoring.
@@ -119,6 +124,8 @@ pub enum Subject {
     Explanation { key: u32, source: ConceptSource, phenotype: u32 },
     /// The region map of one phenotype for record `key`.
     Regions { key: u32, phenotype: u32 },
+    /// The concept map of record `key` in one concept mode.
+    ConceptMap { key: u32, source: ConceptSource },
     /// A request the worker could not read, so it cannot say which it was.
     Unreadable,
 }
@@ -288,6 +295,10 @@ pub struct Detail {
     /// Curated phenotype indices of the known gene (closed upward), if recognised and labelled.
     pub curated: Vec<u32>,
     pub similar: Vec<Similar>,
+    /// Every phenotype's own score, before propagation from descendant terms (equal to
+    /// `phenotypes` for a flat label set); the ontology view tells the two apart.
+    #[serde(default)]
+    pub own: Vec<f32>,
 }
 
 /// Why one phenotype scored as it did.
@@ -304,6 +315,15 @@ pub struct Explained {
     pub own_score: f32,
     /// The score shown (after propagation: at least every descendant's score).
     pub score: f32,
+}
+
+/// The concept contributions to several phenotypes of one record: one row per phenotype asked
+/// for, one value per concept (activation x weight), in concept order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConceptMapRows {
+    pub key: u32,
+    pub source: ConceptSource,
+    pub rows: Vec<(u32, Vec<f32>)>,
 }
 
 /// Which stretches of one protein raise or lower a phenotype's score (and a concept's).
@@ -367,6 +387,7 @@ impl Request {
                 Some(Subject::Explanation { key: item.key, source: *source, phenotype: *phenotype })
             }
             Request::Regions { item, phenotype, .. } => Some(Subject::Regions { key: item.key, phenotype: *phenotype }),
+            Request::ConceptMap { item, source, .. } => Some(Subject::ConceptMap { key: item.key, source: *source }),
         }
     }
 }
@@ -438,6 +459,8 @@ mod tests {
             explain.subject(),
             Some(Subject::Explanation { key: 4, source: ConceptSource::Sequence, phenotype: 2 })
         );
+        let map = Request::ConceptMap { item: Item { key: 5, residues: "MKT".into() }, source: ConceptSource::Sequence, phenotypes: vec![1, 2] };
+        assert_eq!(map.subject(), Some(Subject::ConceptMap { key: 5, source: ConceptSource::Sequence }));
         let load = Request::Load { dataset: "hpo".into(), backend: BackendChoice::Cpu };
         assert_eq!(load.subject(), None);
     }

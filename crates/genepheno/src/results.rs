@@ -66,7 +66,7 @@ pub fn known_and_new(scores: &[(u32, f32)], terms: &[Term], curated: &[u32], opt
 /// Whether a term passes the text and system filters.
 fn passes(term: &Term, options: &ListOptions) -> bool {
     let needle = options.filter.trim().to_lowercase();
-    let system_ok = options.system.as_ref().is_none_or(|s| term.group.as_ref() == Some(s));
+    let system_ok = options.system.as_ref().is_none_or(|s| in_system(term, s));
     let text_ok = needle.is_empty() || term.name.to_lowercase().contains(&needle) || term.id.to_lowercase().contains(&needle);
     system_ok && text_ok
 }
@@ -104,6 +104,21 @@ pub fn systems_in(list: &[(u32, f32)], terms: &[Term]) -> Vec<String> {
         }
     }
     seen
+}
+
+/// The top-level systems a term belongs to: a term under several systems names them all in its
+/// group, separated by "; " (e.g. "Abnormality of head or neck; Abnormality of the
+/// musculoskeletal system"), and belongs to each.
+pub fn systems_of_term(term: &Term) -> impl Iterator<Item = &str> {
+    term.group.as_deref().into_iter().flat_map(|g| g.split("; ")).map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Whether a term belongs to `system` (one of [`systems_of_term`], or the word for none).
+pub fn in_system(term: &Term, system: &str) -> bool {
+    match term.group {
+        Some(_) => systems_of_term(term).any(|t| t == system),
+        None => system_name(term) == system,
+    }
 }
 
 /// A term's system, or a word for none.
@@ -328,6 +343,13 @@ mod tests {
         assert_eq!(ranked(&scores, &terms(), &blood), vec![(3, 0.5)]);
         let by_id = ListOptions { filter: "hp:0001903".into(), threshold: 0.0, ..Default::default() };
         assert_eq!(ranked(&scores, &terms(), &by_id), vec![(3, 0.5)]);
+        // A term of several systems passes the filter of each.
+        let mut two = terms();
+        two[3].group = Some("immune; blood".into());
+        assert_eq!(ranked(&scores, &two, &blood), vec![(3, 0.5)]);
+        let immune = ListOptions { system: Some("immune".into()), ..blood.clone() };
+        assert_eq!(ranked(&scores, &two, &immune), vec![(3, 0.5)]);
+        assert_eq!(systems_of_term(&two[3]).collect::<Vec<_>>(), vec!["immune", "blood"]);
     }
 
     #[test]

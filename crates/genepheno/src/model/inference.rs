@@ -200,6 +200,18 @@ impl Predictor {
         let bias = read(self.model.phenotype_bias(phenotype).reshape([1, 1])).await?[0];
         Ok(Explanation { contributions, bias })
     }
+
+    /// Every phenotype's own score for one gene's concept activations: the sigmoid of its logit,
+    /// before max-propagation from descendant terms (what [`Self::predict`] reports after it).
+    pub async fn own_scores(&self, concepts: &[f32]) -> Result<Vec<f32>, ModelError> {
+        let nc = self.model.concept_count();
+        if concepts.len() != nc {
+            return Err(ModelError::Input(format!("concept vector must have {nc} values")));
+        }
+        let row = Tensor::<2>::from_data(TensorData::new(concepts.to_vec(), [1, nc]), &self.device);
+        let logits = read(self.model.phenotype_logits(row)).await?;
+        Ok(logits.into_iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect())
+    }
 }
 
 #[cfg(test)]
@@ -267,5 +279,21 @@ mod tests {
         let score = 1.0 / (1.0 + (-logit).exp());
         assert!((score - known[0].phenotypes[3]).abs() < 1e-5);
         assert_eq!(why.contributions[1], 0.0);
+    }
+
+    #[test]
+    fn own_scores_are_each_terms_explained_logit_and_propagation_only_raises_them() {
+        let p = predictor();
+        let concepts = vec![0.2, 0.9, 0.4, 0.0, 1.0, 0.3];
+        let shown = pollster::block_on(p.predict_from_concepts(&[concepts.clone()])).unwrap().remove(0);
+        let own = pollster::block_on(p.own_scores(&concepts)).unwrap();
+        assert_eq!(own.len(), shown.phenotypes.len());
+        for (term, (&own, &shown)) in own.iter().zip(&shown.phenotypes).enumerate() {
+            let why = pollster::block_on(p.explain(&concepts, term)).unwrap();
+            let logit = why.bias + why.contributions.iter().sum::<f32>();
+            assert!((own - 1.0 / (1.0 + (-logit).exp())).abs() < 1e-5);
+            assert!(shown >= own - 1e-6, "propagation never lowers a score");
+        }
+        assert!(pollster::block_on(p.own_scores(&[0.5])).is_err());
     }
 }
