@@ -23,7 +23,8 @@ struct Bar {
     value: f32,
 }
 
-fn short(name: &str, max: usize) -> String {
+/// A name cut to at most `max` characters for a chart label (the full name is in its title).
+pub(super) fn short(name: &str, max: usize) -> String {
     if name.chars().count() <= max {
         name.to_string()
     } else {

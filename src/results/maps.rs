@@ -14,6 +14,7 @@ use genepheno::views::{SystemCell, concept_map, system_cells, systems_of};
 use leptos::prelude::*;
 
 use super::View;
+use super::charts::short;
 use crate::format::{group, score};
 use crate::input::Inputs;
 use crate::pager::Pager;
@@ -45,11 +46,6 @@ pub fn signed(value: f32, scale: f32) -> String {
     let (r, g, b) = if value >= 0.0 { RAISES } else { LOWERS };
     let mix = |c: f32| (255.0 + (c - 255.0) * t).round() as u8;
     format!("#{:02x}{:02x}{:02x}", mix(r), mix(g), mix(b))
-}
-
-/// Text that fits a label column: at most `max` characters.
-fn short(name: &str, max: usize) -> String {
-    if name.chars().count() <= max { name.to_string() } else { format!("{}…", name.chars().take(max - 1).collect::<String>()) }
 }
 
 /// Every scored record by top-level system: the colour is the system's best lift over the

@@ -9,6 +9,7 @@ use genepheno::views::ontology_graph;
 use leptos::prelude::*;
 
 use super::View;
+use super::charts::short;
 use crate::format::{group, score};
 use crate::predict::Predictions;
 
@@ -20,10 +21,6 @@ const PAD: f32 = 6.0;
 /// Most specific terms drawn at first, and how many more each "Show more" adds.
 const FIRST_TERMS: usize = 12;
 const MORE_TERMS: usize = 12;
-
-fn short(name: &str, max: usize) -> String {
-    if name.chars().count() <= max { name.to_string() } else { format!("{}…", name.chars().take(max - 1).collect::<String>()) }
-}
 
 #[component]
 pub fn OntologyView(predictions: Predictions, view: View) -> impl IntoView {
