@@ -21,6 +21,10 @@
 //!   (2 flops per multiply-add, over the forward time); and this CPU's peak from /proc/cpuinfo:
 //!   frequency x 8 f32 lanes (AVX2) x 2 flops per fused multiply-add x 2 FMA units per core
 //!   (assumed: every AVX2 core since Intel Haswell and AMD Zen 2 has two).
+//! - regions: residue maps (occlusion) of real proteins of given lengths, timed as
+//!   `Predictor::regions` computes them and by masking every stretch and scoring each copy
+//!   (`regions_by_masking`, the way they were first computed), with the largest difference
+//!   between the two maps' effects.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -70,6 +74,15 @@ pub struct BenchArgs {
     /// Proteins of the scaling runs (from the offset).
     #[arg(long, default_value_t = 4000)]
     pub thread_proteins: usize,
+    /// Residue maps: for each length, the first protein of genes.tsv.gz nearest to it is
+    /// mapped for one phenotype and one concept (as the worker asks), by `Predictor::regions`
+    /// and by masking every stretch (`regions_by_masking`), the two taking turns. Comma-separated;
+    /// none to skip.
+    #[arg(long, value_delimiter = ',', default_value = "1000,2261")]
+    pub regions: Vec<usize>,
+    /// Timed calls of each residue-map way per protein (after one untimed call of each).
+    #[arg(long, default_value_t = 5)]
+    pub region_calls: usize,
 }
 
 /// Multiply-adds the model computes, from its shape (see the module docs).
@@ -287,6 +300,62 @@ fn timed_run(predictor: &Predictor, proteins: &[String], reference: Option<&Refe
     Ok(run)
 }
 
+/// Times residue maps both ways on the proteins nearest `lengths` (see [`BenchArgs::regions`]),
+/// and checks that the two agree.
+fn region_runs(predictor: &Predictor, genes: &PathBuf, lengths: &[usize], calls: usize) -> anyhow::Result<Vec<Value>> {
+    use genepheno::model::Scoring;
+    if lengths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (fasta, _) = human_fasta(genes, 0, usize::MAX)?;
+    let proteins = proteins_of(&fasta);
+    let scorings = [Scoring::Phenotype(0), Scoring::Concept(0)];
+    let mut runs = Vec::new();
+    for &target in lengths {
+        let protein = proteins.iter().min_by_key(|p| p.len().abs_diff(target)).context("no proteins")?.as_bytes();
+        let timed = |fast: bool| -> anyhow::Result<(f64, Vec<genepheno::regions::RegionMap>)> {
+            let t = Instant::now();
+            let maps = if fast {
+                pollster::block_on(predictor.regions(protein, &scorings))?
+            } else {
+                pollster::block_on(predictor.regions_by_masking(protein, &scorings))?
+            };
+            Ok((t.elapsed().as_secs_f64() * 1e3, maps))
+        };
+        let (_, fast_maps) = timed(true)?;
+        let (_, slow_maps) = timed(false)?;
+        let (mut fast_ms, mut slow_ms) = (Vec::new(), Vec::new());
+        for _ in 0..calls {
+            fast_ms.push(timed(true)?.0);
+            slow_ms.push(timed(false)?.0);
+        }
+        let difference = fast_maps
+            .iter()
+            .zip(&slow_maps)
+            .flat_map(|(f, s)| f.stretches.iter().zip(&s.stretches).map(|(a, b)| (a.effect - b.effect).abs()))
+            .fold(0f32, f32::max);
+        let summary = |ms: &mut Vec<f64>| {
+            let m = median(ms);
+            json!({ "median": round(m, 1), "min": round(ms[0], 1), "max": round(ms[ms.len() - 1], 1) })
+        };
+        let (fast, slow) = (summary(&mut fast_ms), summary(&mut slow_ms));
+        let speedup = slow["median"].as_f64().zip(fast["median"].as_f64()).map(|(s, f)| round(s / f, 1));
+        eprintln!("bench: residue map of {} residues: {} ms, by masking every stretch {} ms", protein.len(), fast["median"], slow["median"]);
+        runs.push(json!({
+            "target_length": target,
+            "length": protein.len(),
+            "stretches": fast_maps[0].stretches.len(),
+            "scorings": scorings.len(),
+            "calls": calls,
+            "ms": fast,
+            "by_masking_ms": slow,
+            "speedup": speedup,
+            "largest_effect_difference": difference,
+        }));
+    }
+    Ok(runs)
+}
+
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let meta_path = args.models.join(format!("{}.json", args.dataset));
     let meta: ModelMetadata = serde_json::from_slice(
@@ -368,6 +437,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
 
+    let regions = region_runs(&predictor, &args.genes, &args.regions, args.region_calls.max(1))?;
+
     let out = json!({
         "bench": "native",
         "backend": "burn flex (CPU), native release build",
@@ -408,6 +479,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         },
         "cpu": cpu_peak(),
         "thread_runs": thread_runs,
+        "regions": regions,
         "load_average_after": std::fs::read_to_string("/proc/loadavg").ok().map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")),
     });
     println!("{}", serde_json::to_string_pretty(&out)?);

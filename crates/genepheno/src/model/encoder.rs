@@ -40,13 +40,33 @@ impl EncoderConfig {
         2 * self.channels
     }
 
+    /// How far one convolution reaches to either side of a position: its padding too, so that
+    /// the output is as long as the input. Odd kernels only (an even one could not keep the
+    /// length with symmetric padding).
+    fn half_width(kernel: usize, dilation: usize) -> usize {
+        assert!(kernel % 2 == 1, "kernels must be odd to keep the sequence length");
+        dilation * (kernel - 1) / 2
+    }
+
+    /// The receptive radius R: a residue feature at position `i` reads the input (tokens and
+    /// mask) at `i - R ..= i + R` and nothing else.
+    ///
+    /// Exact, not a bound: the layers are applied one after another, each one's output at `i`
+    /// reads its input only at `i - h ..= i + h` (h = [`Self::half_width`]), and the
+    /// element-wise steps between them (ReLU, the mask, the residual sum) read position `i`
+    /// alone; so the reaches of the stem and every residual block add up. Residue maps
+    /// (`Predictor::regions`) use it to recompute only the features a masked stretch can change.
+    pub fn receptive_radius(&self) -> usize {
+        Self::half_width(self.stem_kernel, 1)
+            + self.dilations.iter().map(|&d| Self::half_width(self.kernel, d)).sum::<usize>()
+    }
+
     /// Builds the encoder with freshly initialised weights.
     pub fn init(&self, device: &Device) -> SequenceEncoder {
         // Explicit symmetric padding: burn's `Same` ignores dilation. Odd kernels keep the
         // length exactly.
         let conv = |c_in: usize, kernel: usize, dilation: usize| {
-            assert!(kernel % 2 == 1, "kernels must be odd to keep the sequence length");
-            let pad = dilation * (kernel - 1) / 2;
+            let pad = Self::half_width(kernel, dilation);
             Conv1dConfig::new(c_in, self.channels, kernel)
                 .with_dilation(dilation)
                 .with_padding(PaddingConfig1d::Explicit(pad, pad))
@@ -173,7 +193,13 @@ impl SequenceEncoder {
 
     /// [`Self::forward`] with an optional folded stem (see [`Self::residue_features_with`]).
     pub fn forward_with(&self, batch: &SequenceBatch, folded: Option<&FoldedStem>) -> Tensor<2> {
-        let features = self.residue_features_with(batch, folded);
+        self.pool(batch, self.residue_features_with(batch, folded))
+    }
+
+    /// The pooling of [`Self::forward`], from `batch`'s residue features (as
+    /// [`Self::residue_features_with`] gives them): residue maps compute the features once and
+    /// pool them for the whole protein here.
+    pub fn pool(&self, batch: &SequenceBatch, features: Tensor<3>) -> Tensor<2> {
         let [windows, channels, _] = features.dims();
         // Features are non-negative and zero at padding, so padding never wins the max.
         let window_max: Tensor<2> = features.clone().max_dim(2).reshape([windows, channels]);

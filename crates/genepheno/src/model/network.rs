@@ -140,7 +140,19 @@ impl GenePheno {
     /// [`Self::concept_logits`] with the stem computed from `folded` when given (equal up to
     /// float rounding; for inference, as it has no gradient path to the embedding).
     pub fn concept_logits_with(&self, batch: &SequenceBatch, folded: Option<&FoldedStem>) -> Tensor<2> {
-        let pooled = self.pool_norm.forward(self.encoder.forward_with(batch, folded));
+        self.concept_logits_from_pooled(self.encoder.forward_with(batch, folded))
+    }
+
+    /// The sequence encoder (residue maps call its feature and pooling steps one by one).
+    pub fn encoder(&self) -> &SequenceEncoder {
+        &self.encoder
+    }
+
+    /// GO-concept logits `[genes, concepts]` from pooled gene features `[genes, 2 * channels]`
+    /// (as [`SequenceEncoder::forward_with`] gives them): the layers after the encoder, for
+    /// residue maps, which pool masked proteins themselves.
+    pub fn concept_logits_from_pooled(&self, pooled: Tensor<2>) -> Tensor<2> {
+        let pooled = self.pool_norm.forward(pooled);
         let hidden = relu(self.hidden.forward(pooled));
         let logits = self.concept_layer.forward(hidden);
         let genes = logits.dims()[0];
