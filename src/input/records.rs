@@ -100,13 +100,17 @@ pub fn RecordList(inputs: Inputs) -> impl IntoView {
     view! {
         <section class="records" aria-label="Records read" data-testid="records">
             <For each=move || inputs.reading.get() key=|p| (p.key, p.bytes_read) children=progress_bar />
-            <ul class="file-problems" role="alert" data-testid="file-problems">
-                <For
-                    each=move || inputs.file_problems.get().into_iter().enumerate()
-                    key=|(i, _)| *i
-                    children=|(_, p)| view! { <li>{p.to_string()}</li> }
-                />
-            </ul>
+            // The live region is a wrapper: a list may not take the alert role (it would lose
+            // its list semantics).
+            <div role="alert" data-testid="file-problems">
+                <ul class="file-problems">
+                    <For
+                        each=move || inputs.file_problems.get().into_iter().enumerate()
+                        key=|(i, _)| *i
+                        children=|(_, p)| view! { <li>{p.to_string()}</li> }
+                    />
+                </ul>
+            </div>
             <Show when=move || { counts.get().0 > 0 }>
                 <div class="summary" data-testid="summary">
                     {move || {

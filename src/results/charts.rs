@@ -23,6 +23,13 @@ struct Bar {
     value: f32,
 }
 
+/// An SVG `<title>`: the tooltip and accessible name of the element it sits in. Built by hand
+/// because leptos 0.8's `view!` makes an ambiguous tag (`title`, `a`) an SVG element only when it
+/// is its parent's only child; beside siblings it makes the HTML element, which SVG ignores.
+pub(super) fn svg_title(text: String, id: Option<String>) -> impl IntoView {
+    leptos::tachys::svg::title().id(id).child(text)
+}
+
 /// A name cut to at most `max` characters for a chart label (the full name is in its title).
 pub(super) fn short(name: &str, max: usize) -> String {
     if name.chars().count() <= max {
@@ -58,7 +65,7 @@ fn bar_chart(bars: &[Bar], signed: bool, title_id: String, title: String, value_
             let anchor = "start";
             view! {
                 <g>
-                    <title>{format!("{} ({}): {} {:+.3}", bar.term.name, bar.term.id, value_label, bar.value)}</title>
+                    {svg_title(format!("{} ({}): {} {:+.3}", bar.term.name, bar.term.id, value_label, bar.value), None)}
                     <text x=(LABEL - 8.0).to_string() y=(y + ROW * 0.65).to_string() text-anchor="end" class="chart-label">
                         {short(&bar.term.name, 44)}
                     </text>
@@ -73,7 +80,7 @@ fn bar_chart(bars: &[Bar], signed: bool, title_id: String, title: String, value_
     let labelled_by = title_id.clone();
     view! {
         <svg class="chart" viewBox=format!("0 0 {WIDTH} {height}") width="100%" role="img" aria-labelledby=labelled_by>
-            <title id=title_id>{title}</title>
+            {svg_title(title, Some(title_id))}
             {signed.then(|| view! { <line x1=zero.to_string() x2=zero.to_string() y1="0" y2=height.to_string() class="zero"></line> })}
             {rows}
         </svg>

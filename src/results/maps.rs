@@ -14,7 +14,7 @@ use genepheno::views::{SystemCell, concept_map, system_cells, systems_of};
 use leptos::prelude::*;
 
 use super::View;
-use super::charts::short;
+use super::charts::{short, svg_title};
 use crate::format::{group, score};
 use crate::input::Inputs;
 use crate::pager::Pager;
@@ -88,7 +88,7 @@ pub fn SystemsHeatmap(inputs: Inputs, predictions: Predictions, view: View) -> i
             view! {
                 <text class="heat-column" transform=format!("translate({x:.1},{:.1}) rotate(-50)", head - 6.0) text-anchor="start">
                     {short(system.trim_start_matches("Abnormality of the ").trim_start_matches("Abnormality of "), 24)}
-                    <title>{system.clone()}</title>
+                    {svg_title(system.clone(), None)}
                 </text>
             }
         }).collect_view();
@@ -125,10 +125,17 @@ pub fn SystemsHeatmap(inputs: Inputs, predictions: Predictions, view: View) -> i
             }).collect_view();
             view! {
                 <g class="heat-row" class:selected=selected data-testid="heat-row" data-key=key.to_string()>
-                    <a href="#record-view" class="heat-record" aria-label=format!("Open record {id}")
-                        on:click=move |ev| { ev.prevent_default(); view.record.set(Some(key)); view.phenotype.set(None); }>
-                        <text x=(label_w - 6.0).to_string() y=(y + cell * 0.7).to_string() text-anchor="end">{short(id, 22)}</text>
-                    </a>
+                    // The <a> is the only child of its own <g>: leptos' view! macro makes an SVG
+                    // <a> only there (beside siblings it makes an HTML one, which SVG never draws).
+                    <g>
+                        // Named by its title (the whole identifier), which begins with the visible,
+                        // perhaps shortened, text: what a speech-input user reads out matches.
+                        <a href="#record-view" class="heat-record"
+                            on:click=move |ev| { ev.prevent_default(); view.record.set(Some(key)); view.phenotype.set(None); }>
+                            {svg_title(id.to_string(), None)}
+                            <text x=(label_w - 6.0).to_string() y=(y + cell * 0.7).to_string() text-anchor="end">{short(id, 22)}</text>
+                        </a>
+                    </g>
                     {squares}
                 </g>
             }
@@ -168,7 +175,7 @@ pub fn SystemsHeatmap(inputs: Inputs, predictions: Predictions, view: View) -> i
             <div class="heat-scroll">
                 <svg class="heatmap systems-heatmap" width=width.to_string() height=height.to_string() viewBox=format!("0 0 {width} {height}")
                     role="group" aria-labelledby="systems-heatmap-title" data-testid="systems-heatmap" data-rows=rows.len().to_string() data-columns=systems.len().to_string()>
-                    <title id="systems-heatmap-title">{format!("Records by top-level system, coloured by {}", if lift { "lift over the training frequency" } else { "score" })}</title>
+                    {svg_title(format!("Records by top-level system, coloured by {}", if lift { "lift over the training frequency" } else { "score" }), Some("systems-heatmap-title".into()))}
                     {columns}
                     {grid}
                 </svg>
@@ -265,7 +272,7 @@ pub fn ConceptMapView(inputs: Inputs, predictions: Predictions, view: View) -> i
             view! {
                 <text class="heat-column" transform=format!("translate({x:.1},{:.1}) rotate(-50)", head - 6.0) text-anchor="start">
                     {short(&term.name, 28)}
-                    <title>{format!("{} ({})", term.name, term.id)}</title>
+                    {svg_title(format!("{} ({})", term.name, term.id), None)}
                 </text>
             }
         }).collect_view();
@@ -285,10 +292,14 @@ pub fn ConceptMapView(inputs: Inputs, predictions: Predictions, view: View) -> i
             }).collect_view();
             view! {
                 <g class="heat-row" class:selected=selected data-testid="concept-map-row" data-term=term.id.clone()>
-                    <a href="#explanation" class="heat-record" aria-label=format!("Explain {}", term.name)
-                        on:click=move |ev| { ev.prevent_default(); view.phenotype.set(Some(phenotype)); }>
-                        <text x=(label_w - 6.0).to_string() y=(y + cell_h * 0.68).to_string() text-anchor="end">{short(&term.name, 34)}</text>
-                    </a>
+                    // Alone in its <g>, so that it is an SVG <a> (see the systems heatmap).
+                    <g>
+                        <a href="#explanation" class="heat-record"
+                            on:click=move |ev| { ev.prevent_default(); view.phenotype.set(Some(phenotype)); }>
+                            {svg_title(term.name.clone(), None)}
+                            <text x=(label_w - 6.0).to_string() y=(y + cell_h * 0.68).to_string() text-anchor="end">{short(&term.name, 34)}</text>
+                        </a>
+                    </g>
                     {cells}
                 </g>
             }
@@ -326,7 +337,7 @@ pub fn ConceptMapView(inputs: Inputs, predictions: Predictions, view: View) -> i
             <div class="heat-scroll">
                 <svg class="heatmap concept-heatmap" width=width.to_string() height=height.to_string() viewBox=format!("0 0 {width} {height}")
                     role="group" aria-labelledby="concept-map-title" data-testid="concept-map" data-rows=map.phenotypes.len().to_string() data-columns=map.concepts.len().to_string()>
-                    <title id="concept-map-title">"Top phenotypes of this record by the GO concepts that contribute most to them"</title>
+                    {svg_title("Top phenotypes of this record by the GO concepts that contribute most to them".into(), Some("concept-map-title".into()))}
                     {columns}
                     {grid}
                 </svg>

@@ -9,7 +9,7 @@ use genepheno::views::ontology_graph;
 use leptos::prelude::*;
 
 use super::View;
-use super::charts::short;
+use super::charts::{short, svg_title};
 use crate::format::{group, score};
 use crate::predict::Predictions;
 
@@ -75,7 +75,8 @@ pub fn OntologyView(predictions: Predictions, view: View) -> impl IntoView {
             let own_score = own(t);
             let is_specific = chosen.contains(&t);
             let called = shown >= threshold;
-            let through_descendant = own_score.is_some_and(|o| shown > o + 1e-3);
+            // Told apart at the precision shown: a reader sees two different numbers.
+            let through_descendant = own_score.is_some_and(|o| score(shown) != score(o));
             let (x, y) = place(i);
             let line = match own_score {
                 Some(o) if through_descendant => format!("{} via a descendant · own {}", score(shown), score(o)),
@@ -92,14 +93,15 @@ pub fn OntologyView(predictions: Predictions, view: View) -> impl IntoView {
             );
             let selected = move || view.phenotype.get() == Some(t);
             let label = described.clone();
-            // In a <g>, so the macro makes an SVG <a> (a bare <a> would be an HTML one).
+            // Alone in its <g>, so that the view! macro makes an SVG <a> (beside siblings, or at the
+            // top of a view, it makes an HTML one, which SVG never draws).
             view! {
                 <g>
                 <a href="#explanation" class="onto-node" class:specific=is_specific class:uncalled=!called class:selected=selected
                     data-testid="onto-node" data-term=term.id.clone() data-specific=is_specific.to_string() data-via=through_descendant.to_string()
                     aria-label=label
                     on:click=move |ev| { ev.prevent_default(); view.phenotype.set(Some(t)); }>
-                    <title>{described}</title>
+                    {svg_title(described, None)}
                     <rect x=x.to_string() y=y.to_string() width=NODE_W.to_string() height=NODE_H.to_string() rx="6"></rect>
                     <text x=(x + 8.0).to_string() y=(y + 18.0).to_string() class="onto-name">{short(&term.name, 24)}</text>
                     <text x=(x + 8.0).to_string() y=(y + 36.0).to_string() class="onto-score">{line}</text>
@@ -128,7 +130,7 @@ pub fn OntologyView(predictions: Predictions, view: View) -> impl IntoView {
                 <svg class="ontology-graph" width=width.to_string() height=height.to_string() viewBox=format!("0 0 {width} {height}")
                     role="group" aria-labelledby="ontology-title" data-testid="ontology-graph"
                     data-nodes=graph.nodes.len().to_string() data-edges=graph.edges.len().to_string() data-layers=graph.layers.to_string()>
-                    <title id="ontology-title">"The record's called terms in the phenotype ontology"</title>
+                    {svg_title("The record's called terms in the phenotype ontology".into(), Some("ontology-title".into()))}
                     {edges}
                     {nodes}
                 </svg>

@@ -9,6 +9,7 @@ use genepheno::protocol::{ConceptSource, Explained, Regions, Term};
 use genepheno::regions::{RegionMap, Stretch};
 use leptos::prelude::*;
 
+use super::charts::svg_title;
 use super::View;
 use crate::input::Inputs;
 use crate::predict::Predictions;
@@ -89,7 +90,7 @@ fn track(map: &RegionMap, title: String, title_id: String) -> AnyView {
     view! {
         <svg class="chart residue-track" viewBox=format!("0 0 {WIDTH} {TRACK}") preserveAspectRatio="none" width="100%"
             role="img" aria-labelledby=labelled_by>
-            <title id=title_id>{title}</title>
+            {svg_title(title, Some(title_id))}
             <line x1=LEFT.to_string() x2=(WIDTH - LEFT).to_string() y1=mid.to_string() y2=mid.to_string() class="zero"></line>
             {bars}
             <line x1=LEFT.to_string() x2=(WIDTH - LEFT).to_string() y1=TRACK.to_string() y2=TRACK.to_string() class="axis"></line>

@@ -214,7 +214,7 @@ export async function assertAccessible(page, where) {
   });
   const serious = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   const minor = result.violations.filter((v) => !serious.includes(v));
-  if (minor.length) console.log(`axe (${where}): ${minor.length} minor or moderate: ${minor.map((v) => `${v.id} (${v.impact})`).join(", ")}`);
+  if (minor.length) console.log(`axe (${where}): ${minor.length} minor or moderate: ${minor.map((v) => `${v.id} (${v.impact}) at ${v.nodes.join(" | ")}`).join(", ")}`);
   assert.deepEqual(serious, [], `axe found serious or critical violations ${where}:\n${serious.map((v) => `- ${v.id} (${v.impact}): ${v.help} at ${v.nodes.join(" | ")}`).join("\n")}`);
   return result;
 }
