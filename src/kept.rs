@@ -181,6 +181,9 @@ pub struct Keeper {
     kept: RwSignal<bool>,
     /// The user asked not to keep this session.
     off: RwSignal<bool>,
+    /// An offered session was forgotten (said once its deletion is done, so that a reload
+    /// right after the answer cannot bring it back unseen).
+    forgotten: RwSignal<bool>,
     /// Why the session could not be kept or read back.
     problem: RwSignal<Option<String>>,
     /// The kept copy has been read (nothing is written before: it would overwrite the offer).
@@ -200,6 +203,7 @@ impl Keeper {
             restores: StoredValue::new(0),
             kept: RwSignal::new(false),
             off: RwSignal::new(false),
+            forgotten: RwSignal::new(false),
             problem: RwSignal::new(None),
             started: StoredValue::new(false),
             writing: StoredValue::new(false),
@@ -319,6 +323,9 @@ impl Keeper {
                         let _ = delete(&closed).await;
                     }
                     self.kept.set(!empty);
+                    if !empty {
+                        self.forgotten.set(false);
+                    }
                     self.problem.set(None);
                 }
                 Err(error) => {
@@ -377,8 +384,9 @@ impl Keeper {
         }
         let Some(whose) = whose else { return };
         leptos::task::spawn_local(async move {
-            if let Err(error) = delete(&whose).await {
-                self.problem.set(Some(format!("The kept session could not be forgotten: {error}.")));
+            match delete(&whose).await {
+                Ok(()) => self.forgotten.set(!stop),
+                Err(error) => self.problem.set(Some(format!("The kept session could not be forgotten: {error}."))),
             }
         });
     }
@@ -438,6 +446,10 @@ pub fn KeptBar(keeper: Keeper, inputs: Inputs, predictions: Predictions) -> impl
                     "This session is kept in this browser only (never uploaded), so a reload loses nothing. "
                     <button type="button" class="link" data-testid="kept-off" on:click=move |_| keeper.forget(true)>"Forget it"</button>
                 </p>
+            }.into_any())
+        } else if keeper.forgotten.get() {
+            Some(view! {
+                <p class="kept" data-testid="kept-forgotten">"The earlier session was forgotten: it is no longer in this browser."</p>
             }.into_any())
         } else {
             None

@@ -92,14 +92,13 @@ pub fn OntologyView(predictions: Predictions, view: View) -> impl IntoView {
                 if is_specific { ", most specific called term" } else if !called { ", not called" } else { "" },
             );
             let selected = move || view.phenotype.get() == Some(t);
-            let label = described.clone();
-            // Alone in its <g>, so that the view! macro makes an SVG <a> (beside siblings, or at the
+            // Named by its <title> (the full name first, as drawn, then the figures), not by an
+            // aria-label that would differ from the drawn text. Alone in its <g>, so that the view! macro makes an SVG <a> (beside siblings, or at the
             // top of a view, it makes an HTML one, which SVG never draws).
             view! {
                 <g>
                 <a href="#explanation" class="onto-node" class:specific=is_specific class:uncalled=!called class:selected=selected
                     data-testid="onto-node" data-term=term.id.clone() data-specific=is_specific.to_string() data-via=through_descendant.to_string()
-                    aria-label=label
                     on:click=move |ev| { ev.prevent_default(); view.phenotype.set(Some(t)); }>
                     {svg_title(described, None)}
                     <rect x=x.to_string() y=y.to_string() width=NODE_W.to_string() height=NODE_H.to_string() rx="6"></rect>

@@ -11,12 +11,15 @@ use leptos::prelude::*;
 
 use super::charts::svg_title;
 use super::View;
+use crate::format::group;
 use crate::input::Inputs;
 use crate::predict::Predictions;
 
-/// Proteins up to this long get their residue map at once (about 100 forward passes, under a
-/// second on the CPU path); longer ones on request, since each pass reads the whole protein.
-pub const AUTO_REGIONS: usize = 2_000;
+/// Proteins up to this long get their residue map at once (a 2,261-residue one took 0.23 s in
+/// the worker on the CPU path, see tests/e2e/explain.test.mjs); longer ones on request (of
+/// the project's human proteins only titin and MUC16): the map's cost grows with the length,
+/// and the worker is busy with it while other records wait to be scored.
+pub const AUTO_REGIONS: usize = 10_000;
 /// Stretches listed per direction.
 const LISTED: usize = 3;
 
@@ -209,7 +212,7 @@ pub fn ResidueMaps(inputs: Inputs, predictions: Predictions, view: View) -> impl
                 return Some(view! {
                     <section class="residue-maps" data-testid="residue-maps" data-state="on-request">
                         {heading}
-                        <p class="hint">{format!("This protein has {length} residues: its map takes about 100 passes over all of them.")}</p>
+                        <p class="hint">{format!("This protein has {} residues: its map masks each of about 100 stretches of {} residues in turn, which takes a while at this length.", group(length), genepheno::regions::Layout::for_length(length).width)}</p>
                         <button type="button" class="secondary" data-testid="residue-map-make" on:click=ask>"Map the residues"</button>
                     </section>
                 }.into_any());

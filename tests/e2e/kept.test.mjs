@@ -98,6 +98,8 @@ test("a kept session can be forgotten, and keeping can be turned off", async () 
     await page.reload();
     await page.getByTestId("kept-offer").waitFor({ timeout: 30_000 });
     await page.getByTestId("kept-forget").click();
+    // Said once the deletion is done (a reload before that could keep it).
+    await page.getByTestId("kept-forgotten").waitFor({ timeout: 10_000 });
     await page.reload();
     await waitForModel(page);
     await page.waitForTimeout(1000);

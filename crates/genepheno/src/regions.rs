@@ -8,8 +8,10 @@
 //! Occlusion asks the model itself, so the map is faithful by construction (what it shows is
 //! what masking does), works for proteins of any length (windows are the model's business, the
 //! stretches are in residue numbers of the whole protein), and needs no gradients in the
-//! browser. Its cost is one forward pass per stretch, so the stretch size grows with the
-//! protein: about [`STRETCHES`] passes whatever the length.
+//! browser. The stretch size grows with the protein, so that there are about [`STRETCHES`]
+//! whatever the length; each masked stretch re-encodes only the residues near it (the
+//! encoder's receptive field), so a map costs about one pass over the protein plus one over
+//! each stretch's neighbourhood, not a pass over the protein per stretch.
 //!
 //! This module is the layout and the reading of the map (shared by worker, page and tests);
 //! the passes themselves are `model::inference::Predictor::regions`.
