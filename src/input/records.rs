@@ -142,7 +142,8 @@ pub fn RecordList(inputs: Inputs) -> impl IntoView {
                     </label>
                     <Pager page=page total=Signal::derive(move || shown.with(Vec::len)) rows=PAGE_ROWS testid="pager" />
                 </div>
-                <table class="record-table" data-testid="record-table">
+                // Focusable: on a phone it scrolls sideways in its own box, and a keyboard must reach it.
+                <table class="record-table" data-testid="record-table" tabindex="0" aria-label="Records read from your files">
                     <thead>
                         <tr>
                             <th scope="col">"Identifier"</th>

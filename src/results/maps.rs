@@ -31,6 +31,14 @@ const LOWERS: (f32, f32, f32) = (230.0, 159.0, 0.0);
 
 /// Records per heatmap page.
 const HEAT_ROWS: usize = 25;
+/// Column labels rise at this angle (degrees) from the middle of their column.
+const COLUMN_ANGLE: f32 = 50.0;
+
+/// How far right of its column's middle a label rising `head` pixels reaches: the room the last
+/// columns' labels need, so that they are not cut at the chart's edge.
+fn overhang(head: f32) -> f32 {
+    head / COLUMN_ANGLE.to_radians().tan()
+}
 /// Phenotypes and concepts in a record's concept map.
 const MAP_PHENOTYPES: usize = 10;
 const MAP_CONCEPTS: usize = 12;
@@ -81,12 +89,12 @@ pub fn SystemsHeatmap(inputs: Inputs, predictions: Predictions, view: View) -> i
             }
         };
         let (label_w, cell, head) = (170.0f32, 22.0f32, 150.0f32);
-        let width = label_w + cell * systems.len() as f32 + 8.0;
+        let width = label_w + cell * (systems.len() as f32 - 0.5) + overhang(head) + 8.0;
         let height = head + cell * rows.len() as f32 + 4.0;
         let columns = systems.iter().enumerate().map(|(c, system)| {
             let x = label_w + cell * c as f32 + cell / 2.0;
             view! {
-                <text class="heat-column" transform=format!("translate({x:.1},{:.1}) rotate(-50)", head - 6.0) text-anchor="start">
+                <text class="heat-column" transform=format!("translate({x:.1},{:.1}) rotate(-{COLUMN_ANGLE})", head - 6.0) text-anchor="start">
                     {short(system.trim_start_matches("Abnormality of the ").trim_start_matches("Abnormality of "), 24)}
                     {svg_title(system.clone(), None)}
                 </text>
@@ -264,13 +272,13 @@ pub fn ConceptMapView(inputs: Inputs, predictions: Predictions, view: View) -> i
         let model = predictions.model.get()?;
         let map = concept_map(&rows.rows, MAP_CONCEPTS);
         let (label_w, cell_w, cell_h, head) = (230.0f32, 34.0f32, 24.0f32, 170.0f32);
-        let width = label_w + cell_w * map.concepts.len() as f32 + 10.0;
+        let width = label_w + cell_w * (map.concepts.len() as f32 - 0.5) + overhang(head) + 10.0;
         let height = head + cell_h * map.phenotypes.len() as f32 + 4.0;
         let columns = map.concepts.iter().enumerate().map(|(c, &concept)| {
             let term = &model.concepts[concept as usize];
             let x = label_w + cell_w * c as f32 + cell_w / 2.0;
             view! {
-                <text class="heat-column" transform=format!("translate({x:.1},{:.1}) rotate(-50)", head - 6.0) text-anchor="start">
+                <text class="heat-column" transform=format!("translate({x:.1},{:.1}) rotate(-{COLUMN_ANGLE})", head - 6.0) text-anchor="start">
                     {short(&term.name, 28)}
                     {svg_title(format!("{} ({})", term.name, term.id), None)}
                 </text>

@@ -102,7 +102,7 @@ pub fn OntologyView(predictions: Predictions, view: View) -> impl IntoView {
                     on:click=move |ev| { ev.prevent_default(); view.phenotype.set(Some(t)); }>
                     {svg_title(described, None)}
                     <rect x=x.to_string() y=y.to_string() width=NODE_W.to_string() height=NODE_H.to_string() rx="6"></rect>
-                    <text x=(x + 8.0).to_string() y=(y + 18.0).to_string() class="onto-name">{short(&term.name, 24)}</text>
+                    <text x=(x + 8.0).to_string() y=(y + 18.0).to_string() class="onto-name">{short(&term.name, 22)}</text>
                     <text x=(x + 8.0).to_string() y=(y + 36.0).to_string() class="onto-score">{line}</text>
                 </a>
                 </g>

@@ -90,6 +90,33 @@ export async function screenshot(page, name, { fullPage = true } = {}) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
+/**
+ * What makes a phone scroll the page sideways: the innermost elements that reach, or whose
+ * content (a long unbreakable word) reaches, past the right edge of the viewport with no
+ * scrolling box of their own around them, as short selectors; empty when nothing does.
+ */
+export async function sidewaysOverflow(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const clips = (e) => getComputedStyle(e).overflowX !== "visible";
+    const reaches = (e) => {
+      const box = e.getBoundingClientRect();
+      return box.right > width + 1 || (!clips(e) && box.left + e.scrollWidth > width + 1);
+    };
+    const boxed = (e) => {
+      for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) if (clips(a)) return true;
+      return false;
+    };
+    const offenders = [...document.body.querySelectorAll("*")].filter((e) => reaches(e) && !boxed(e));
+    const innermost = offenders.filter((e) => !offenders.some((o) => o !== e && e.contains(o)));
+    return innermost.slice(0, 10).map((e) => {
+      const classes = typeof e.className === "string" && e.className.trim() ? "." + e.className.trim().split(/\s+/).join(".") : "";
+      const testid = e.dataset?.testid ? `[data-testid=${e.dataset.testid}]` : "";
+      return `${e.tagName.toLowerCase()}${testid}${classes} “${(e.textContent ?? "").trim().slice(0, 30)}”`;
+    });
+  });
+}
+
 /** Drops files on the drop zone the way a browser does: a `drop` event carrying a DataTransfer. */
 export async function dropFiles(page, files) {
   await dispatchDrop(page, await makeDataTransfer(page, files));

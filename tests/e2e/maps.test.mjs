@@ -1,13 +1,10 @@
-// PENDING (session 15): not yet passing, so named *.pending.mjs, which `node --test tests/e2e/` does not run.
-// Last run: the heatmap part and the record-list axe journey passed; clicking a concept-map row (an SVG <a>)
-// timed out in Playwright. Rename to maps.test.mjs once it passes.
 // Maps and comparisons (issue 15): records by top-level system, a record's concept map, its
 // called terms in the ontology, two records side by side; and axe-core over every main view.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { useApp, screenshot, dropFiles, fixture, waitForModel, waitForScores, chooseRecord, assertAccessible } from "./harness.mjs";
+import { useApp, screenshot, dropFiles, fixture, waitForModel, waitForScores, chooseRecord, assertAccessible, sidewaysOverflow } from "./harness.mjs";
 
 const journey = useApp();
 const EXAMPLE = fs.readFileSync(path.resolve(import.meta.dirname, "../../public/examples/example.fasta"));
@@ -152,7 +149,7 @@ test("records by system open a record on a system; a record's concept map, ontol
     await screenshot(page, "55-ontology-phone", { fullPage: false });
     await heat.evaluate((e) => e.scrollIntoView());
     await screenshot(page, "56-systems-heatmap-phone", { fullPage: false });
-    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), "no sideways scroll on a phone");
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), `no sideways scroll on a phone; too wide: ${(await sidewaysOverflow(page)).join("; ")}`);
     await assertAccessible(page, "at phone width");
     await page.setViewportSize({ width: 1400, height: 1000 });
 
