@@ -46,7 +46,7 @@ pub struct BenchArgs {
     #[arg(long, value_parser = ["hpo", "mp", "gwas"], default_value = "hpo")]
     pub dataset: String,
     /// Folder of the shipped models.
-    #[arg(long, default_value = crate::export::PUBLIC_MODELS)]
+    #[arg(long, default_value = crate::artifacts::PUBLIC_MODELS)]
     pub models: PathBuf,
     /// The human proteins (data/genes.tsv.gz: one Swiss-Prot protein per gene).
     #[arg(long, default_value = "data/genes.tsv.gz")]

@@ -74,7 +74,7 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
     let model_path = args
         .model
         .clone()
-        .unwrap_or_else(|| PathBuf::from(crate::export::PUBLIC_MODELS).join(format!("{}.json", args.dataset)));
+        .unwrap_or_else(|| PathBuf::from(crate::artifacts::PUBLIC_MODELS).join(format!("{}.json", args.dataset)));
     let meta = crate::reference::read_metadata(&model_path)?;
     anyhow::ensure!(meta.dataset == args.dataset, "{} is a model for {:?}", model_path.display(), meta.dataset);
     let weights_path = model_path.with_file_name(&meta.weights_file);

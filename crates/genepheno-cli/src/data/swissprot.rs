@@ -29,7 +29,8 @@ use super::fetch::{self, GO_DB, METASTUDENT};
 use super::format::{read_tsv, write_tsv};
 use super::manifest::SourceEntry;
 use super::ontology::Dag;
-use super::split::{self, MMSEQS_ARGS, Part, SplitMix64};
+use super::split::{self, MMSEQS_ARGS, Part};
+use crate::rng::SplitMix64;
 use super::{DataError, blastdb, godb};
 
 /// Where the Swiss-Prot databases sit inside the unpacked package.

@@ -22,9 +22,9 @@ use genepheno::model::burn::optim::{AdamWConfig, GradientsParams};
 use genepheno::model::burn::prelude::*;
 use genepheno::model::burn::tensor::activation::{relu, sigmoid, softplus};
 
-use super::metrics;
-use crate::data::split::SplitMix64;
-use crate::training::task::Task;
+use crate::metrics;
+use crate::rng::SplitMix64;
+use crate::task::Task;
 
 /// Training frequency of each label, the same row for every gene.
 pub fn label_frequency(task: &Task, train: &[usize], genes: usize) -> Vec<f32> {
@@ -297,10 +297,10 @@ mod tests {
         let index: HashMap<usize, usize> = inputs.iter().enumerate().map(|(i, &t)| (t, i)).collect();
         let x = |genes: &[usize]| -> Vec<f32> { genes.iter().flat_map(|&g| go_features(&task, g, &index, false)).collect() };
         let y: Vec<f32> = split.train.iter().flat_map(|&g| task.label_row(g)).collect();
-        let valid_truth = crate::evaluation::truth(&task, &split.valid);
+        let valid_truth = crate::task::truth(&task, &split.valid);
         let fit = DenseFit { hidden: Some(8), epochs: 60, learning_rate: 1e-2, weight_decay: 0.0, seed: 1 };
         let scores = fit_dense(&task, &fit, inputs.len(), &x(&split.train), &y, &x(&split.valid), &valid_truth, &[&x(&split.test)]).unwrap().remove(0);
-        let truth = crate::evaluation::truth(&task, &split.test);
+        let truth = crate::task::truth(&task, &split.test);
         let f = metrics::fmax(&scores, &truth, 3, &[0, 1, 2]);
         assert!(f.fmax > 0.99, "{f:?}");
     }

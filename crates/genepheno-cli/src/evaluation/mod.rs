@@ -3,14 +3,14 @@
 
 pub mod baselines;
 pub mod homology;
-pub mod metrics;
 pub mod report;
 
 use anyhow::Context;
 use genepheno::model::burn::prelude::Device;
 use genepheno::model::{GenePheno, ModelMetadata, Predictor};
 
-use crate::training::task::Task;
+use crate::metrics;
+use crate::task::{Task, truth};
 
 /// How the concept layer is fed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -105,11 +105,6 @@ impl ConceptColumns {
     pub fn truth(&self, task: &Task, genes: &[usize]) -> Vec<bool> {
         genes.iter().flat_map(|&g| self.row(&task.data.genes[g].go_closed)).map(|v| v > 0.5).collect()
     }
-}
-
-/// Dense truth `[genes x labels]` of the given genes (labels are closed upward by the data build).
-pub fn truth(task: &Task, genes: &[usize]) -> Vec<bool> {
-    genes.iter().flat_map(|&g| task.label_row(g)).map(|v| v > 0.5).collect()
 }
 
 /// Genes scored per inference batch; sorted by length so batches pad little.
@@ -234,8 +229,8 @@ use std::path::{Path, PathBuf};
 use genepheno::model::store;
 
 use crate::data::dataset::{Dataset, SplitKind};
-use crate::training::task::ConceptChoice;
-use crate::training::{Variant, dataset_kind, dataset_version, model_dir};
+use crate::task::ConceptChoice;
+use crate::artifacts::{Variant, dataset_kind, dataset_version, model_dir};
 use report::{Figures, Row, Scoring};
 
 /// `genepheno eval`
@@ -250,7 +245,7 @@ pub struct EvalArgs {
     #[arg(long, default_value = "target/models")]
     pub models: PathBuf,
     /// Where the shipped (quantized) models are.
-    #[arg(long, default_value = crate::export::PUBLIC_MODELS)]
+    #[arg(long, default_value = crate::artifacts::PUBLIC_MODELS)]
     pub public: PathBuf,
     /// A further model row, `LABEL=PATH`: PATH is a `genepheno train` output directory or a
     /// shipped-style metadata JSON (weights beside it); `{dataset}` in PATH becomes the dataset
@@ -333,7 +328,7 @@ impl ModelSource {
                 if !dir.join("metadata.json").exists() {
                     return Ok(None);
                 }
-                crate::export::read_trained(dir).map(Some)
+                crate::artifacts::read_trained(dir).map(Some)
             }
             Self::Shipped(json) => {
                 let Ok(text) = std::fs::read(json) else { return Ok(None) };

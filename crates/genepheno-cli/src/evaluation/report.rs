@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metrics::{self, Fmax, MacroAuc, PriorLikeness, Smin, WeightedFmax};
+use crate::metrics::{self, Fmax, MacroAuc, PriorLikeness, Smin, WeightedFmax};
 use crate::data::dataset::FrequencyBin;
 
 /// Figures of one term subset.

@@ -4,13 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use genepheno::model::burn::prelude::Device;
 use genepheno::model::metadata::sha256_hex;
 use genepheno::model::{ModelMetadata, store};
 
-/// Where the browser app serves models from.
-pub const PUBLIC_MODELS: &str = "public/models";
+use crate::artifacts::{PUBLIC_MODELS, Variant, model_dir, read_trained};
 
 /// `genepheno export`
 #[derive(Debug, clap::Args)]
@@ -27,18 +25,8 @@ pub struct ExportArgs {
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let dir = crate::training::model_dir(&args.models, &args.dataset, crate::training::Variant::Full);
+    let dir = model_dir(&args.models, &args.dataset, Variant::Full);
     export(&dir, &args.out).map(|_| ())
-}
-
-/// Reads a trained model directory (`model.bpk` + `metadata.json`).
-pub fn read_trained(dir: &Path) -> anyhow::Result<(ModelMetadata, Vec<u8>)> {
-    let meta_path = dir.join("metadata.json");
-    let meta: ModelMetadata = serde_json::from_slice(
-        &std::fs::read(&meta_path).with_context(|| format!("reading {} (run genepheno train first)", meta_path.display()))?,
-    )?;
-    let bytes = std::fs::read(dir.join(&meta.weights_file))?;
-    Ok((meta, bytes))
 }
 
 /// Quantizes the trained model in `dir` and writes `{dataset}.bpk` and `{dataset}.json` to `out`.

@@ -27,8 +27,9 @@ use genepheno::model::burn::tensor::activation::sigmoid;
 use genepheno::model::{EncoderConfig, GenePheno, ModelConfig, SequenceBatch, loss, store};
 use serde::{Deserialize, Serialize};
 
-use crate::data::split::{Part, SplitMix64};
-use crate::evaluation::metrics;
+use crate::data::split::Part;
+use crate::rng::SplitMix64;
+use crate::metrics;
 use concepts::{Chosen, ConceptRule};
 use set::{GoGraph, Protein};
 
@@ -157,7 +158,7 @@ pub fn default_out() -> PathBuf {
 
 pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
     let mut config = PretrainConfig::default();
-    crate::training::apply_overrides(&mut config, &args.overrides)?;
+    crate::overrides::apply_overrides(&mut config, &args.overrides)?;
     let cache = crate::data::fetch::default_cache_dir();
     let set_path = args.set.unwrap_or_else(|| crate::data::swissprot::default_dir(&cache).join(crate::data::swissprot::PROTEINS_FILE));
     let out = args.out.unwrap_or_else(default_out);

@@ -10,8 +10,8 @@ use genepheno::reference::{Identification, ReferenceSet, SketchParams};
 
 use super::*;
 use crate::data::dataset::SplitKind;
-use crate::data::split::SplitMix64;
-use crate::training::task::{ConceptChoice, Task};
+use crate::rng::SplitMix64;
+use crate::task::{ConceptChoice, Task};
 
 const AMINO: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
 

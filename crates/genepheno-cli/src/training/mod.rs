@@ -23,8 +23,6 @@
 //! `no-contrastive` uses BCE alone, `no-exclusivity` drops the regulariser, `no-concept` drops the
 //! concept BCE of stage 2 (the bottleneck then gets no GO supervision from sequences).
 
-pub mod task;
-
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -37,39 +35,12 @@ use genepheno::model::burn::tensor::activation::sigmoid;
 use genepheno::model::network::padded;
 use genepheno::model::{EncoderConfig, GenePheno, ModelConfig, ModelMetadata, SequenceBatch, loss, store};
 
-use crate::data::dataset::{Dataset, DatasetKind, SplitKind};
-use crate::data::split::SplitMix64;
-use crate::evaluation::metrics;
-use task::{ConceptChoice, ConceptGene, Task};
-
-/// Version of the model recipe recorded in exported metadata.
-pub const MODEL_VERSION: &str = "genepheno-cnn-2";
-
-/// Which parts of the objective are switched off (the ablations of the evaluation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
-pub enum Variant {
-    /// The full method.
-    Full,
-    /// Binary cross-entropy instead of the contrastive loss.
-    NoContrastive,
-    /// No exclusivity regulariser.
-    NoExclusivity,
-    /// No concept (bottleneck) loss.
-    NoConcept,
-}
-
-impl Variant {
-    pub const ALL: [Variant; 4] = [Variant::Full, Variant::NoContrastive, Variant::NoExclusivity, Variant::NoConcept];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::Full => "full",
-            Variant::NoContrastive => "no-contrastive",
-            Variant::NoExclusivity => "no-exclusivity",
-            Variant::NoConcept => "no-concept",
-        }
-    }
-}
+use crate::artifacts::{Variant, dataset_kind, dataset_version, model_dir};
+use crate::data::dataset::{Dataset, SplitKind};
+use crate::metrics;
+use crate::overrides::apply_overrides;
+use crate::rng::SplitMix64;
+use crate::task::{self, ConceptChoice, ConceptGene, Task};
 
 /// Everything that determines a training run.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -178,24 +149,6 @@ impl TrainConfig {
     }
 }
 
-/// Applies `key=value` overrides to any settings struct (value as JSON; dotted keys reach
-/// nested fields; a value that is not JSON is taken as a string).
-pub fn apply_overrides<T: serde::Serialize + serde::de::DeserializeOwned>(settings: &mut T, overrides: &[String]) -> anyhow::Result<()> {
-    let mut value = serde_json::to_value(&*settings)?;
-    for o in overrides {
-        let (key, raw) = o.split_once('=').with_context(|| format!("--set {o}: expected key=value"))?;
-        let parsed: serde_json::Value =
-            serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_string()));
-        let mut slot = &mut value;
-        for part in key.split('.') {
-            slot = slot.get_mut(part).with_context(|| format!("--set {o}: no field {key}"))?;
-        }
-        *slot = parsed;
-    }
-    *settings = serde_json::from_value(value)?;
-    Ok(())
-}
-
 /// `genepheno train`
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
@@ -237,27 +190,9 @@ pub fn load_pretrained(dir: &Path) -> anyhow::Result<(crate::pretrain::Pretraine
     crate::pretrain::Pretrained::load(dir, &Device::flex().autodiff())
 }
 
-pub fn dataset_kind(name: &str) -> anyhow::Result<DatasetKind> {
-    DatasetKind::ALL
-        .into_iter()
-        .find(|k| k.dir_name() == name)
-        .with_context(|| format!("unknown dataset {name}"))
-}
-
-/// The dataset version recorded in model metadata: the first 16 hex digits of the SHA-256 of
-/// `data/MANIFEST.json`, which itself lists every data file's checksum.
-pub fn dataset_version(data: &Path) -> anyhow::Result<String> {
-    let path = data.join("MANIFEST.json");
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(genepheno::model::metadata::sha256_hex(&bytes)[..16].to_string())
-}
-
-/// Directory of a trained model.
-pub fn model_dir(out: &Path, dataset: &str, variant: Variant) -> PathBuf {
-    out.join(format!("{dataset}-{}", variant.name()))
-}
-
-pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+/// Trains as `args` ask and returns the directory the model was written to, none for
+/// `--head-only` (the CLI exports from there when asked: training never depends on the export).
+pub fn run(args: TrainArgs) -> anyhow::Result<Option<PathBuf>> {
     let kind = dataset_kind(&args.dataset)?;
     let mut config = TrainConfig::new(args.variant);
     config.apply_overrides(&args.overrides)?;
@@ -310,7 +245,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if args.head_only {
         let mut log = Vec::new();
         fit_curated_head(&task, &config, &mut log)?;
-        return Ok(());
+        return Ok(None);
     }
     let version = dataset_version(&args.data)?;
     let dir = match config.split {
@@ -326,10 +261,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let trained = train(&task, &extra, &config, &version, pretrained.map(|(_, m)| m))?;
     trained.save(&dir)?;
     eprintln!("wrote {}", dir.display());
-    if args.export {
-        crate::export::export(&dir, Path::new(crate::export::PUBLIC_MODELS))?;
-    }
-    Ok(())
+    Ok(Some(dir))
 }
 
 /// One epoch's record in the training log.
@@ -436,7 +368,7 @@ impl Head {
 fn measure(task: &Task, scores: &[f32], genes: &[usize]) -> (f64, f64, f64) {
     let nl = task.label_count();
     let all: Vec<usize> = (0..nl).collect();
-    let truth = crate::evaluation::truth(task, genes);
+    let truth = crate::task::truth(task, genes);
     let f = metrics::fmax(scores, &truth, nl, &all);
     let auc = metrics::macro_auc(scores, &truth, nl, &all);
     (f.fmax, f.threshold, auc.auc)
@@ -834,7 +766,7 @@ pub fn train(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::data::dataset::{ExclusivePair, Gene, GoNamespace, GoTerm, LabelTerm, Split};
+    use crate::data::dataset::{DatasetKind, ExclusivePair, Gene, GoNamespace, GoTerm, LabelTerm, Split};
 
     /// A tiny in-memory dataset for exercising the loop's mechanics (never used to ship anything):
     /// label 0 is the parent of labels 1 and 2, which are exclusive; genes rich in K get label 1,

@@ -180,7 +180,7 @@ impl Task {
             }
         };
         ModelMetadata {
-            model_version: crate::training::MODEL_VERSION.into(),
+            model_version: crate::artifacts::MODEL_VERSION.into(),
             dataset: self.data.kind.dir_name().into(),
             dataset_version: dataset_version.into(),
             config,
@@ -237,4 +237,9 @@ pub fn extra_concept_genes(data_dir: &Path, task: &Task) -> anyhow::Result<Vec<C
         }
     }
     Ok(out)
+}
+
+/// Dense truth `[genes x labels]` of the given genes (labels are closed upward by the data build).
+pub fn truth(task: &Task, genes: &[usize]) -> Vec<bool> {
+    genes.iter().flat_map(|&g| task.label_row(g)).map(|v| v > 0.5).collect()
 }
