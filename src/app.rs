@@ -1,6 +1,7 @@
 //! The page: what the tool is, the model, where sequences go in, the predictions, and what was
 //! read.
 
+use genepheno::domain::LabelSet;
 use leptos::prelude::*;
 
 use crate::input::{InputPanel, Inputs, RecordList};
@@ -14,10 +15,10 @@ pub fn App() -> impl IntoView {
     let inputs = Inputs::new();
     let link = share::from_location();
     let dataset = match &link {
-        Ok(Some(session)) => session.view.dataset.clone().filter(|d| results::is_dataset(d)),
+        Ok(Some(session)) => session.view.dataset,
         _ => None,
     };
-    let predictions = Predictions::new(dataset.as_deref().unwrap_or("hpo"));
+    let predictions = Predictions::new(dataset.unwrap_or(LabelSet::Hpo));
     let view = View::new();
     let notice = RwSignal::new(link.as_ref().err().cloned());
     let update = RwSignal::new(None);

@@ -355,7 +355,7 @@ impl Keeper {
                 Err(error) => return self.cannot_read_back(&owner, error).await,
             };
             predictions.forget_results();
-            let dataset = kept.head.view.dataset.clone().unwrap_or_else(|| predictions.dataset.get_untracked());
+            let dataset = kept.head.view.dataset.unwrap_or_else(|| predictions.dataset.get_untracked());
             predictions.keep_scores(dataset, kept.head.weights_sha256.clone(), kept.scores);
             self.restores.update_value(|r| *r += 1);
             inputs.replace(kept.records, kept.file_problems);

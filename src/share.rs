@@ -29,11 +29,10 @@ pub fn restore(inputs: Inputs, predictions: Predictions, view: View, notice: RwS
     // The phenotype set of the session, before anything is scored.
     Effect::new(move |_| {
         let Some(session) = inputs.session.get() else { return };
-        if let Some(dataset) = &session.view.dataset
-            && *dataset != predictions.dataset.get_untracked()
-            && crate::results::is_dataset(dataset)
+        if let Some(dataset) = session.view.dataset
+            && dataset != predictions.dataset.get_untracked()
         {
-            predictions.dataset.set(dataset.clone());
+            predictions.dataset.set(dataset);
             if predictions.status.get_untracked() != Status::Starting {
                 predictions.load();
             }

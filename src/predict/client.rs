@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use genepheno::domain::LabelSet;
 use genepheno::protocol::{
     Backend, BackendChoice, ConceptMapRows, ConceptSource, Detail, Explained, Item, ModelSummary, Reason, Regions, Request, Response,
     Scored, Subject,
@@ -45,7 +46,7 @@ pub struct Refused {
 
 /// Scores kept from an earlier visit, waiting for the model of their phenotype set.
 pub(super) struct KeptScores {
-    pub dataset: String,
+    pub dataset: LabelSet,
     pub weights_sha256: String,
     pub scores: Vec<Scored>,
 }
@@ -78,7 +79,7 @@ pub struct Predictions {
     lane_memory: StoredValue<Vec<u64>>,
     pub status: RwSignal<Status>,
     /// Phenotype set asked for: `hpo`, `mp` or `gwas`.
-    pub dataset: RwSignal<String>,
+    pub dataset: RwSignal<LabelSet>,
     pub backend_choice: RwSignal<BackendChoice>,
     /// Backend in use, once loaded.
     pub backend: RwSignal<Option<Backend>>,
@@ -131,13 +132,13 @@ pub struct Predictions {
 }
 
 impl Predictions {
-    pub fn new(dataset: &str) -> Self {
+    pub fn new(dataset: LabelSet) -> Self {
         let this = Self {
             worker: StoredValue::new_local(None),
             helpers: StoredValue::new_local(Vec::new()),
             lane_memory: StoredValue::new(Vec::new()),
             status: RwSignal::new(Status::Starting),
-            dataset: RwSignal::new(dataset.to_string()),
+            dataset: RwSignal::new(dataset),
             backend_choice: RwSignal::new(BackendChoice::Auto),
             backend: RwSignal::new(None),
             notice: RwSignal::new(None),
@@ -346,7 +347,7 @@ impl Predictions {
     }
 
     /// Scores kept from an earlier visit for the records about to be put back.
-    pub fn keep_scores(self, dataset: String, weights_sha256: String, scores: Vec<Scored>) {
+    pub fn keep_scores(self, dataset: LabelSet, weights_sha256: String, scores: Vec<Scored>) {
         self.kept_scores.set_value(Some(KeptScores { dataset, weights_sha256, scores }));
     }
 

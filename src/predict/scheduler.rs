@@ -41,9 +41,10 @@ impl Predictions {
     fn take_kept_scores(self, records: usize) -> Vec<u32> {
         // A kept session of another phenotype set waits for that set's model (the page switches
         // to it when the session is restored).
-        let (dataset, weights) = self.model.with_untracked(|m| {
-            m.as_ref().map(|m| (m.dataset.clone(), m.weights_sha256.clone())).unwrap_or_default()
-        });
+        let Some((dataset, weights)) = self.model.with_untracked(|m| m.as_ref().map(|m| (m.dataset, m.weights_sha256.clone())))
+        else {
+            return Vec::new();
+        };
         let waits = self.kept_scores.with_value(|k| k.as_ref().is_some_and(|k| k.dataset != dataset));
         if waits {
             return Vec::new();

@@ -237,7 +237,3 @@ pub fn applicability_badge(band: Applicability) -> impl IntoView {
     view! { <span class=class data-testid="applicability" data-band=band.code()>{band.words()}</span> }
 }
 
-/// Whether a phenotype set has a shipped model (share links name one).
-pub fn is_dataset(value: &str) -> bool {
-    model_bar::DATASETS.iter().any(|(d, _)| *d == value)
-}

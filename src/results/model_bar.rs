@@ -1,6 +1,7 @@
 //! Which phenotype set and which device: choice, loading progress, the backend in use (and why
 //! the GPU is not, when it is not), the model's licence, and the scoring run with cancel.
 
+use genepheno::domain::LabelSet;
 use genepheno::protocol::{Backend, BackendChoice};
 use leptos::prelude::*;
 
@@ -8,28 +9,26 @@ use crate::format::{group, megabytes};
 use crate::input::Inputs;
 use crate::predict::{Predictions, Run, Status};
 
-/// The phenotype sets with a shipped model: value, label.
-pub const DATASETS: &[(&str, &str)] = &[
-    ("hpo", "Human Phenotype Ontology (HPO) — human disease phenotypes"),
-    ("mp", "Mammalian Phenotype Ontology (MP) — mouse knockout phenotypes"),
-    ("gwas", "GWAS-like traits (dbGaP gene sets)"),
-];
+/// How the choice names each phenotype set (every label set has a shipped model).
+fn dataset_label(set: LabelSet) -> &'static str {
+    match set {
+        LabelSet::Hpo => "Human Phenotype Ontology (HPO) — human disease phenotypes",
+        LabelSet::Mp => "Mammalian Phenotype Ontology (MP) — mouse knockout phenotypes",
+        LabelSet::Gwas => "GWAS-like traits (dbGaP gene sets)",
+    }
+}
 
 /// What a user must know before reading a set's lists, where its test figures call for it
 /// (docs/MODEL_CARD.md has them).
-fn dataset_caveat(value: &str) -> Option<&'static str> {
-    match value {
-        "gwas" => Some(
+fn dataset_caveat(set: LabelSet) -> Option<&'static str> {
+    match set {
+        LabelSet::Gwas => Some(
             "On held-out genes this model does not beat ranking each trait by how often it occurs \
              (test Fmax below label frequency, AUC a few points above chance; docs/MODEL_CARD.md): \
              treat its lists as weak hints.",
         ),
         _ => None,
     }
-}
-
-fn dataset_label(value: &str) -> &'static str {
-    DATASETS.iter().find(|(v, _)| *v == value).map_or("", |(_, l)| l)
 }
 
 #[component]
@@ -81,11 +80,14 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
                     "Phenotypes "
                     <select data-testid="dataset-select"
                         on:change=move |ev| {
-                            predictions.dataset.set(event_target_value(&ev));
-                            predictions.load();
+                            // The options are the label sets' own names, so this always parses.
+                            if let Ok(set) = event_target_value(&ev).parse::<LabelSet>() {
+                                predictions.dataset.set(set);
+                                predictions.load();
+                            }
                         }
-                        prop:value=move || predictions.dataset.get()>
-                        {DATASETS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                        prop:value=move || predictions.dataset.get().name()>
+                        {LabelSet::ALL.map(|set| view! { <option value=set.name()>{dataset_label(set)}</option> }).collect_view()}
                     </select>
                 </label>
                 <label>
@@ -157,10 +159,10 @@ pub fn ModelBar(inputs: Inputs, predictions: Predictions) -> impl IntoView {
             })}
             {move || predictions.model.get().map(|m| view! {
                 <p class="licence" data-testid="licence">
-                    {format!("{} · model {} · data {}. ", dataset_label(&m.dataset), m.model_version, m.dataset_version)}
+                    {format!("{} · model {} · data {}. ", dataset_label(m.dataset), m.model_version, m.dataset_version)}
                     {m.licence.clone()}
                 </p>
-                {dataset_caveat(&m.dataset).map(|c| view! { <p class="notice" data-testid="dataset-caveat">{c}</p> })}
+                {dataset_caveat(m.dataset).map(|c| view! { <p class="notice" data-testid="dataset-caveat">{c}</p> })}
             })}
             <Show when=move || { ready_total.get() > 0 && predictions.status.get() == Status::Ready }>
                 <div class="run" data-testid="run-status"

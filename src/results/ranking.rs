@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use genepheno::calibration::{Order, RankingRule};
+use genepheno::domain::Part;
 use genepheno::protocol::{ConceptSource, Detail, ModelSummary};
 use genepheno::results::{known_and_new, ranked, system_name, systems_in, term_lift, term_url};
 use leptos::prelude::*;
@@ -336,7 +337,7 @@ fn KnownGenePanel(predictions: Predictions, view: View) -> impl IntoView {
         {move || match known() {
             Some(gene) => {
                 let symbol = gene.names();
-                let in_training = gene.split.as_deref() == Some("train");
+                let in_training = gene.split == Some(Part::Train);
                 let shared = (!gene.same_protein.is_empty()).then(|| {
                     let mut all = vec![gene.symbol.clone()];
                     all.extend(gene.same_protein.iter().cloned());

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use genepheno::model::ModelMetadata;
 
-use crate::data::dataset::DatasetKind;
+use genepheno::domain::LabelSet;
 
 /// Where the browser app serves models from.
 pub const PUBLIC_MODELS: &str = "public/models";
@@ -42,14 +42,6 @@ impl Variant {
     }
 }
 
-/// The label set named `name` on the command line (`hpo`, `mp`, `gwas`).
-pub fn dataset_kind(name: &str) -> anyhow::Result<DatasetKind> {
-    DatasetKind::ALL
-        .into_iter()
-        .find(|k| k.dir_name() == name)
-        .with_context(|| format!("unknown dataset {name}"))
-}
-
 /// The dataset version recorded in model metadata: the first 16 hex digits of the SHA-256 of
 /// `data/MANIFEST.json`, which itself lists every data file's checksum.
 pub fn dataset_version(data: &Path) -> anyhow::Result<String> {
@@ -59,7 +51,7 @@ pub fn dataset_version(data: &Path) -> anyhow::Result<String> {
 }
 
 /// Directory of a trained model.
-pub fn model_dir(out: &Path, dataset: &str, variant: Variant) -> PathBuf {
+pub fn model_dir(out: &Path, dataset: LabelSet, variant: Variant) -> PathBuf {
     out.join(format!("{dataset}-{}", variant.name()))
 }
 

@@ -31,6 +31,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use genepheno::domain::LabelSet;
 use genepheno::model::burn::prelude::Device;
 use genepheno::batching;
 use genepheno::model::{ModelMetadata, Predictor, store};
@@ -43,8 +44,8 @@ use serde_json::{Value, json};
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Label set whose shipped model to use (public/models/{dataset}.json).
-    #[arg(long, value_parser = ["hpo", "mp", "gwas"], default_value = "hpo")]
-    pub dataset: String,
+    #[arg(long, value_parser = crate::args::label_set(), default_value = "hpo")]
+    pub dataset: LabelSet,
     /// Folder of the shipped models.
     #[arg(long, default_value = crate::artifacts::PUBLIC_MODELS)]
     pub models: PathBuf,
@@ -370,7 +371,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     // The reference set may lag behind a retrained model; then the extras pass is skipped, and
     // the JSON says why.
     let reference = match std::fs::read(&reference_path) {
-        Ok(bytes) => ReferenceSet::decode_for_model(&bytes, &meta.weights_sha256, &meta.dataset)
+        Ok(bytes) => ReferenceSet::decode_for_model(&bytes, &meta.weights_sha256, meta.dataset)
             .map_err(|e| format!("{}: {e}", reference_path.display())),
         Err(e) => Err(format!("{}: {e}", reference_path.display())),
     };

@@ -25,10 +25,11 @@ use genepheno::calibration::{
 use genepheno::model::burn::prelude::Device;
 use genepheno::model::{ModelMetadata, Predictor};
 use genepheno::protocol::Term;
-use genepheno::reference::{ReferenceSet, SplitPart};
+use genepheno::reference::ReferenceSet;
 use genepheno::results::{ListOptions, ranked};
 
-use crate::data::dataset::{Dataset, DatasetKind};
+use crate::data::dataset::Dataset;
+use genepheno::domain::{LabelSet, Part};
 
 /// Proteins per forward pass.
 const BATCH: usize = 16;
@@ -39,8 +40,8 @@ const TOP: usize = 10;
 #[derive(Debug, clap::Args)]
 pub struct CalibrateArgs {
     /// Label set.
-    #[arg(long, value_parser = ["hpo", "mp", "gwas"])]
-    pub dataset: String,
+    #[arg(long, value_parser = crate::args::label_set())]
+    pub dataset: LabelSet,
     /// The shipped model's metadata (default public/models/{dataset}.json; its weights and
     /// reference set sit next to it).
     #[arg(long)]
@@ -76,16 +77,16 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(crate::artifacts::PUBLIC_MODELS).join(format!("{}.json", args.dataset)));
     let meta = crate::reference::read_metadata(&model_path)?;
-    anyhow::ensure!(meta.dataset == args.dataset, "{} is a model for {:?}", model_path.display(), meta.dataset);
+    anyhow::ensure!(meta.dataset == args.dataset, "{} is a model for {}", model_path.display(), meta.dataset);
     let weights_path = model_path.with_file_name(&meta.weights_file);
     let weights = std::fs::read(&weights_path).with_context(|| format!("reading {}", weights_path.display()))?;
     let predictor = Predictor::new(meta.clone(), weights, &Device::flex())?;
-    let kind = DatasetKind::ALL.into_iter().find(|k| k.dir_name() == meta.dataset).context("unknown dataset")?;
+    let kind = meta.dataset;
     let data = Dataset::load(&args.data, kind)?;
     let reference_path = model_path.with_file_name(format!("{}.reference.bin", meta.dataset));
     let reference = std::fs::read(&reference_path)
         .ok()
-        .and_then(|b| ReferenceSet::decode_for_model(&b, &meta.weights_sha256, &meta.dataset).ok());
+        .and_then(|b| ReferenceSet::decode_for_model(&b, &meta.weights_sha256, meta.dataset).ok());
 
     let train_gene_count = data.homology.train.len() as u32;
     let terms = terms_with_priors(&meta, train_gene_count);
@@ -197,12 +198,12 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
     f.shuffled_far_or_unusual = shuffled_confidence.iter().filter(|&&c| c < unusual_below).count() as f32 / n;
     f.auc_real_vs_shuffled = auc(&confidence, &shuffled_confidence);
     if let Some(reference) = &reference {
-        let found = genes.iter().filter(|&&g| reference.nearest_in(data.genes[g].sequence.as_bytes(), SplitPart::Train).is_some()).count();
+        let found = genes.iter().filter(|&&g| reference.nearest_in(data.genes[g].sequence.as_bytes(), Part::Train).is_some()).count();
         f.validation_with_training_neighbour = Some(found as f32 / genes.len().max(1) as f32);
     }
 
     let calibration = Calibration {
-        dataset: meta.dataset.clone(),
+        dataset: meta.dataset,
         weights_sha256: meta.weights_sha256.clone(),
         train_gene_count,
         validation_genes: genes.len() as u32,

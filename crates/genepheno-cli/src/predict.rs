@@ -29,6 +29,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
+use genepheno::domain::LabelSet;
 use genepheno::batching;
 use genepheno::model::Predictor;
 use genepheno::reference::ReferenceSet;
@@ -48,8 +49,8 @@ pub const EXIT_SOME_NOT_SCORED: i32 = 3;
 #[derive(Debug, clap::Args)]
 pub struct PredictArgs {
     /// Label set whose shipped model to use (built into this binary).
-    #[arg(long, value_parser = ["hpo", "mp", "gwas"], default_value = "hpo")]
-    pub dataset: String,
+    #[arg(long, value_parser = crate::args::label_set(), default_value = "hpo")]
+    pub dataset: LabelSet,
     /// Model metadata JSON of another exported model (its weights file sits next to it, and its
     /// reference set, `<name>.reference.bin`, if any); overrides --dataset.
     #[arg(long)]
@@ -91,7 +92,7 @@ pub struct Summary {
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     let files = match &args.model {
         Some(path) => models::from_path(path)?,
-        None => models::shipped(&args.dataset)?,
+        None => models::shipped(args.dataset)?,
     };
     let loaded = models::load(files)?;
     let mode = args.mode.unwrap_or(Mode::Sequence);
@@ -413,7 +414,7 @@ mod tests {
 
     #[test]
     fn output_is_in_input_order_and_the_same_for_any_thread_count() {
-        let loaded = load(shipped("hpo").unwrap()).unwrap();
+        let loaded = load(shipped(LabelSet::Hpo).unwrap()).unwrap();
         let fasta = human_fasta(300);
         // Every term, cut to the top 2: each scored record writes exactly two rows.
         let layout = Layout { format: Format::Tsv, all: true, top: Some(2), mode_column: false };
@@ -438,7 +439,7 @@ mod tests {
 
     #[test]
     fn auto_mode_scores_known_human_genes_from_curated_go_and_others_from_sequence() {
-        let loaded = load(shipped("hpo").unwrap()).unwrap();
+        let loaded = load(shipped(LabelSet::Hpo).unwrap()).unwrap();
         let mut fasta = human_fasta(40);
         // A bacterial-ferredoxin-like sequence: no human protein is near it.
         fasta.extend_from_slice(b">nonhuman\nAYVINDSCIACGACKPECPVNIQQGSIYAIDADSCIDCGSCASVCPVGAPNPED\n");

@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
 use genepheno::model::ModelMetadata;
-use genepheno::reference::{GeneInput, GeneName, ReferenceInput, ReferenceSet, SketchParams, SplitPart, sketch};
+use genepheno::reference::{GeneInput, GeneName, ReferenceInput, ReferenceSet, SketchParams, sketch};
 
-use crate::data::dataset::{Dataset, DatasetKind, GoAnnotation};
+use crate::data::dataset::{Dataset, GoAnnotation};
+use genepheno::domain::{LabelSet, Part};
 use crate::data::fetch::sha256_bytes;
 use crate::data::format::{read_tsv, split_list};
 use crate::data::manifest::{FileEntry, Manifest};
@@ -26,8 +27,8 @@ use crate::data::shared_proteins::{self, SharedProteinsManifest};
 #[derive(Debug, clap::Args)]
 pub struct ReferenceArgs {
     /// Label set.
-    #[arg(long, value_parser = ["hpo", "mp", "gwas"])]
-    pub dataset: String,
+    #[arg(long, value_parser = crate::args::label_set())]
+    pub dataset: LabelSet,
     /// The exported model's metadata (public/models/{dataset}.json): concept and phenotype order,
     /// phenotype parents and the weights checksum the file is bound to.
     #[arg(long)]
@@ -48,7 +49,7 @@ pub struct ReferenceArgs {
 
 pub fn run(args: ReferenceArgs) -> anyhow::Result<()> {
     let meta = read_metadata(&args.model)?;
-    ensure!(meta.dataset == args.dataset, "{} is a model for {:?}, not {:?}", args.model.display(), meta.dataset, args.dataset);
+    ensure!(meta.dataset == args.dataset, "{} is a model for {}, not {}", args.model.display(), meta.dataset, args.dataset);
     let params = SketchParams { k: args.kmer, bins: args.bins };
     let (input, stats) = build_input(&args.data, &meta, params)?;
     let data_version = input.dataset_version.clone();
@@ -61,7 +62,7 @@ pub fn run(args: ReferenceArgs) -> anyhow::Result<()> {
     }
     let bytes = ReferenceSet::encode(&input)?;
     // Decode what is about to ship, bound to the model, so a file the app would refuse never leaves.
-    let set = ReferenceSet::decode_for_model(&bytes, &meta.weights_sha256, &meta.dataset)?;
+    let set = ReferenceSet::decode_for_model(&bytes, &meta.weights_sha256, meta.dataset)?;
     ensure!(set.len() == input.genes.len(), "decoded {} genes, wrote {}", set.len(), input.genes.len());
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
@@ -151,10 +152,7 @@ fn data_version(dir: &Path) -> anyhow::Result<String> {
 
 /// Everything the encoder needs, from the data directory and one model's metadata.
 pub fn build_input(dir: &Path, meta: &ModelMetadata, params: SketchParams) -> anyhow::Result<(ReferenceInput, Stats)> {
-    let kind = DatasetKind::ALL
-        .into_iter()
-        .find(|k| k.dir_name() == meta.dataset)
-        .with_context(|| format!("unknown dataset {:?} in the model metadata", meta.dataset))?;
+    let kind = meta.dataset;
     let data = Dataset::load(dir, kind)?;
     let manifest = Manifest::read(&dir.join("MANIFEST.json"))?;
 
@@ -186,8 +184,8 @@ pub fn build_input(dir: &Path, meta: &ModelMetadata, params: SketchParams) -> an
     let phenotype_parents: Vec<Vec<u32>> = meta.phenotypes.iter().map(|p| p.parents.clone()).collect();
 
     // Where each dataset gene stands in the homology split (the one models are trained on).
-    let mut part_of: HashMap<u32, SplitPart> = HashMap::new();
-    for (list, part) in [(&data.homology.train, SplitPart::Train), (&data.homology.valid, SplitPart::Valid), (&data.homology.test, SplitPart::Test)] {
+    let mut part_of: HashMap<u32, Part> = HashMap::new();
+    for (list, part) in [(&data.homology.train, Part::Train), (&data.homology.valid, Part::Valid), (&data.homology.test, Part::Test)] {
         for &g in list {
             part_of.insert(data.genes[g].entrez, part);
         }
@@ -225,18 +223,18 @@ pub fn build_input(dir: &Path, meta: &ModelMetadata, params: SketchParams) -> an
                 }
                 let mut p: Vec<u32> = g.labels.iter().filter_map(|&l| label_map[l]).collect();
                 p.sort_unstable();
-                (part_of[&entrez], p)
+                (Some(part_of[&entrez]), p)
             }
-            None => (SplitPart::NotInDataset, Vec::new()),
+            None => (None, Vec::new()),
         };
         stats.genes += 1;
         match split {
-            SplitPart::Train => stats.parts[0] += 1,
-            SplitPart::Valid => stats.parts[1] += 1,
-            SplitPart::Test => stats.parts[2] += 1,
-            SplitPart::NotInDataset => {}
+            Some(Part::Train) => stats.parts[0] += 1,
+            Some(Part::Valid) => stats.parts[1] += 1,
+            Some(Part::Test) => stats.parts[2] += 1,
+            None => {}
         }
-        stats.in_dataset += usize::from(split != SplitPart::NotInDataset);
+        stats.in_dataset += usize::from(split.is_some());
         stats.with_concepts += usize::from(!concepts.is_empty());
         stats.concept_entries += concepts.len();
         stats.phenotype_evidence_only_entries += concepts_phenotype_evidence_only.len();
@@ -283,7 +281,7 @@ pub fn build_input(dir: &Path, meta: &ModelMetadata, params: SketchParams) -> an
         // Never trained on or held out as a protein (a gene of it may be in the dataset through a
         // protein of its own, whose entry carries that standing): the model's priors and the
         // nearest-training-protein signal count only the dataset's proteins.
-        let split = SplitPart::NotInDataset;
+        let split = None;
         let concepts: Vec<u32> = all.iter().copied().collect();
         stats.genes += 1;
         stats.shared_proteins += 1;
@@ -301,7 +299,7 @@ pub fn build_input(dir: &Path, meta: &ModelMetadata, params: SketchParams) -> an
         });
     }
     let input = ReferenceInput {
-        dataset: meta.dataset.clone(),
+        dataset: meta.dataset,
         dataset_version: data_version(dir)?,
         weights_sha256: meta.weights_sha256.clone(),
         split: "homology".into(),
@@ -330,7 +328,7 @@ struct SharedProtein {
 }
 
 impl SharedProteins {
-    fn read(data: &Path, kind: DatasetKind) -> anyhow::Result<Self> {
+    fn read(data: &Path, kind: LabelSet) -> anyhow::Result<Self> {
         let dir = data.join(shared_proteins::DIR);
         let manifest = SharedProteinsManifest::read(&dir.join("MANIFEST.json"))
             .with_context(|| format!("{} is built by `genepheno data shared-proteins`", dir.display()))?;
@@ -366,6 +364,8 @@ impl SharedProteins {
         Ok(Self { proteins, go, labels })
     }
 }
+
+pub mod variants;
 
 #[cfg(test)]
 mod tests;

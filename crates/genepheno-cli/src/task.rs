@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use genepheno::domain::LabelSet;
 use genepheno::model::{Concept, ModelConfig, ModelMetadata, Ontology, Phenotype};
 
 use crate::data::dataset::{Dataset, GoNamespace, SplitKind};
@@ -128,8 +129,8 @@ impl Task {
             .map(|l| {
                 let mut tops: Vec<usize> = onto
                     .ancestors(l)
-                    .into_iter()
-                    .map(|a| a as usize)
+                    .iter()
+                    .map(|&a| a as usize)
                     .chain(std::iter::once(l))
                     .filter(|&a| self.data.labels[a].parents.is_empty())
                     .collect();
@@ -171,17 +172,17 @@ impl Task {
             })
             .collect();
         let licence = match self.data.kind {
-            crate::data::dataset::DatasetKind::Mp => {
+            LabelSet::Mp => {
                 "Trained on MGI mammalian phenotype gene sets from Enrichr (CC BY-NC-SA 4.0): non-commercial use only."
             }
-            crate::data::dataset::DatasetKind::Hpo => "Trained on HPO annotations (HPO licence: free use with attribution).",
-            crate::data::dataset::DatasetKind::Gwas => {
+            LabelSet::Hpo => "Trained on HPO annotations (HPO licence: free use with attribution).",
+            LabelSet::Gwas => {
                 "Trained on dbGaP trait gene sets from Enrichr (CC BY-NC-SA 4.0): non-commercial use only."
             }
         };
         ModelMetadata {
             model_version: crate::artifacts::MODEL_VERSION.into(),
-            dataset: self.data.kind.dir_name().into(),
+            dataset: self.data.kind,
             dataset_version: dataset_version.into(),
             config,
             concepts,

@@ -15,7 +15,7 @@ pub const CONFIDENCE_TOP_CONCEPTS: usize = 20;
 /// The calibration file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    pub dataset: String,
+    pub dataset: crate::domain::LabelSet,
     /// SHA-256 of the weights the figures were measured with.
     pub weights_sha256: String,
     /// Training genes of the dataset (homology split): the denominator of each term's prior,

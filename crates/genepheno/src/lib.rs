@@ -3,7 +3,9 @@
 
 pub mod batching;
 pub mod calibration;
+pub mod domain;
 pub mod kept;
+pub mod ontology;
 pub mod protocol;
 pub mod results;
 pub mod scheduler;
@@ -15,3 +17,5 @@ pub mod views;
 
 #[cfg(feature = "model")]
 pub mod model;
+#[cfg(feature = "model")]
+pub mod service;

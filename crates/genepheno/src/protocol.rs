@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{LabelSet, Part};
+
 /// Scores below this are not sent back for a batch (the page's threshold cannot go lower);
 /// a selected sequence's detail view still gets every score.
 pub const LIST_FLOOR: f32 = 0.05;
@@ -57,7 +59,7 @@ pub enum ConceptSource {
 pub enum Request {
     /// Load a dataset's model (`hpo`, `mp`, `gwas`) on a backend. Answered by `Progress`
     /// messages, then `Loaded` or `Failed`.
-    Load { dataset: String, backend: BackendChoice },
+    Load { dataset: LabelSet, backend: BackendChoice },
     /// Score a batch of proteins. Answered by `Scored`.
     Score { batch: u64, items: Vec<Item> },
     /// Every score and concept activation of one protein, its known-gene match and the most
@@ -185,7 +187,7 @@ pub struct Loaded {
 /// The model's presentable metadata.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelSummary {
-    pub dataset: String,
+    pub dataset: LabelSet,
     pub model_version: String,
     pub dataset_version: String,
     /// Default threshold: the validation Fmax threshold.
@@ -237,9 +239,9 @@ pub struct KnownGene {
     /// sequence cannot tell them apart, so the match is to all of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub same_protein: Vec<String>,
-    /// Which part of this dataset the gene was in (`train`, `valid`, `test`), if any: a gene the
-    /// model was trained on is not a test of it.
-    pub split: Option<String>,
+    /// Which part of this dataset the gene was in, if any: a gene the model was trained on is
+    /// not a test of it.
+    pub split: Option<Part>,
 }
 
 impl KnownGene {
@@ -461,7 +463,7 @@ mod tests {
         );
         let map = Request::ConceptMap { item: Item { key: 5, residues: "MKT".into() }, source: ConceptSource::Sequence, phenotypes: vec![1, 2] };
         assert_eq!(map.subject(), Some(Subject::ConceptMap { key: 5, source: ConceptSource::Sequence }));
-        let load = Request::Load { dataset: "hpo".into(), backend: BackendChoice::Cpu };
+        let load = Request::Load { dataset: LabelSet::Hpo, backend: BackendChoice::Cpu };
         assert_eq!(load.subject(), None);
     }
 }

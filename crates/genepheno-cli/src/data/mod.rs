@@ -29,7 +29,8 @@ mod swissprot_audit;
 
 use std::path::{Path, PathBuf};
 
-use dataset::{Dataset, DatasetKind, FrequencyBin, SplitKind};
+use dataset::{Dataset, FrequencyBin, SplitKind};
+use genepheno::domain::LabelSet;
 
 /// Everything that can go wrong building or loading the data, with the file or package named.
 #[derive(Debug, thiserror::Error)]
@@ -148,7 +149,7 @@ pub fn run(command: DataCommand) -> Result<(), DataError> {
 /// Prints what the trainer will see: genes, labels, GO concepts, pairs, split sizes and the
 /// labels per training-frequency bin.
 fn show(data: &Path) -> Result<(), DataError> {
-    for kind in DatasetKind::ALL {
+    for kind in LabelSet::ALL {
         let d = Dataset::load(data, kind)?;
         let pairs: usize = d.genes.iter().map(|g| g.labels.len()).sum();
         let with_go = d.genes.iter().filter(|g| !g.go_closed.is_empty()).count();

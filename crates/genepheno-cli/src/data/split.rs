@@ -40,31 +40,7 @@ pub fn is_link(identity: f64, columns: usize, len_a: usize, len_b: usize) -> boo
     identity >= MIN_IDENTITY && columns >= min_link_columns(len_a, len_b)
 }
 
-/// Train, validation or test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Part {
-    Train,
-    Valid,
-    Test,
-}
-
-impl Part {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Part::Train => "train",
-            Part::Valid => "valid",
-            Part::Test => "test",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "train" => Some(Part::Train),
-            "valid" => Some(Part::Valid),
-            "test" => Some(Part::Test),
-            _ => None,
-        }
-    }
-}
+pub use genepheno::domain::Part;
 
 /// One line of mmseqs' output in [`MMSEQS_ARGS`]'s format.
 pub struct Hit<'a> {

@@ -40,7 +40,7 @@ fn proteins() -> Vec<Protein> {
         .map(|r| Protein {
             id: r[g].parse().unwrap(),
             group: r[grp].parse().unwrap(),
-            part: Part::parse(&r[hs]).unwrap(),
+            part: r[hs].parse().unwrap(),
             // BLOSUM62 has no row for selenocysteine (U) or pyrrolysine (O): score them as X.
             seq: r[sq].bytes().map(|b| if matches!(b, b'U' | b'O') { b'X' } else { b }).collect(),
         })

@@ -267,7 +267,7 @@ pub fn held_out_proteins(data: &Path) -> Result<BTreeMap<u32, String>, DataError
     let (c_id, c_split, c_seq) = (genes.column("entrez_id")?, genes.column("homology_split")?, genes.column("sequence")?);
     let mut out = BTreeMap::new();
     for r in &genes.rows {
-        let part = Part::parse(&r[c_split]).ok_or_else(|| DataError::Format(format!("split part {:?}", r[c_split])))?;
+        let part = r[c_split].parse::<Part>().ok().ok_or_else(|| DataError::Format(format!("split part {:?}", r[c_split])))?;
         if part != Part::Train {
             let id = r[c_id].parse().map_err(|_| DataError::Format(format!("entrez id {:?}", r[c_id])))?;
             out.insert(id, r[c_seq].clone());

@@ -6,6 +6,7 @@ pub mod homology;
 pub mod report;
 
 use anyhow::Context;
+use genepheno::domain::LabelSet;
 use genepheno::model::burn::prelude::Device;
 use genepheno::model::{GenePheno, ModelMetadata, Predictor};
 
@@ -230,15 +231,15 @@ use genepheno::model::store;
 
 use crate::data::dataset::{Dataset, SplitKind};
 use crate::task::ConceptChoice;
-use crate::artifacts::{Variant, dataset_kind, dataset_version, model_dir};
+use crate::artifacts::{Variant, dataset_version, model_dir};
 use report::{Figures, Row, Scoring};
 
 /// `genepheno eval`
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
     /// Label sets to evaluate (default: all three).
-    #[arg(long, value_parser = ["hpo", "mp", "gwas"])]
-    pub dataset: Vec<String>,
+    #[arg(long, value_parser = crate::args::label_set())]
+    pub dataset: Vec<LabelSet>,
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
     /// Where `genepheno train` wrote its models.
@@ -354,7 +355,7 @@ const SHIPPED_LABEL: &str = "GenePheno (Q8S, shipped)";
 
 /// The models compared on a dataset, in table order: the float model and its ablations, the
 /// shipped model, then the `--model` rows. A new permanent row is one more entry here.
-pub fn model_rows(args: &EvalArgs, dataset: &str) -> Vec<ModelRow> {
+pub fn model_rows(args: &EvalArgs, dataset: LabelSet) -> Vec<ModelRow> {
     let mut rows: Vec<ModelRow> = Variant::ALL
         .into_iter()
         .map(|variant| ModelRow {
@@ -368,7 +369,7 @@ pub fn model_rows(args: &EvalArgs, dataset: &str) -> Vec<ModelRow> {
     rows.push(ModelRow { label: SHIPPED_LABEL.into(), source: ModelSource::Shipped(args.public.join(format!("{dataset}.json"))) });
     rows.extend(args.extra_models.iter().map(|m| ModelRow {
         label: m.label.clone(),
-        source: ModelSource::of_path(PathBuf::from(m.path.replace("{dataset}", dataset))),
+        source: ModelSource::of_path(PathBuf::from(m.path.replace("{dataset}", dataset.name()))),
     }));
     rows
 }
@@ -408,7 +409,7 @@ fn split_rows(scores: &[f32], width: usize, at: usize) -> (Vec<f32>, Vec<f32>) {
 const BASELINE_NOTE: &str = "baselines:";
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    let names = if args.dataset.is_empty() { vec!["hpo".into(), "mp".into(), "gwas".into()] } else { args.dataset.clone() };
+    let sets = if args.dataset.is_empty() { LabelSet::ALL.to_vec() } else { args.dataset.clone() };
     std::fs::create_dir_all(&args.json)?;
     let cache = crate::data::fetch::default_cache_dir();
     let swissprot = crate::data::swissprot::default_dir(&cache);
@@ -422,7 +423,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if args.homology_search_only {
         return Ok(());
     }
-    for name in &names {
+    for &kind in &sets {
         let mut results = Results {
             dataset_version: dataset_version(&args.data)?,
             split: "homology".into(),
@@ -430,12 +431,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             quantization: Vec::new(),
             notes: Vec::new(),
         };
-        let kind = dataset_kind(name)?;
         let data = Dataset::load(&args.data, kind)?;
         let task = Task::new(data, SplitKind::Homology, &ConceptChoice::default())?;
-        let path = args.json.join(format!("{name}.json"));
+        let path = args.json.join(format!("{kind}.json"));
         let previous = if args.reuse_baselines { reusable(&path, &results) } else { None };
-        evaluate_dataset(name, &task, &args, &mut results, previous, transfer.as_ref())?;
+        evaluate_dataset(kind, &task, &args, &mut results, previous, transfer.as_ref())?;
         std::fs::write(&path, serde_json::to_vec_pretty(&results)?)?;
         eprintln!("wrote {}", path.display());
     }
@@ -474,13 +474,14 @@ fn reusable(path: &Path, current: &Results) -> Option<Results> {
 }
 
 fn evaluate_dataset(
-    name: &str,
+    kind: LabelSet,
     task: &Task,
     args: &EvalArgs,
     results: &mut Results,
     previous: Option<Results>,
     transfer: Option<&homology::Transfer>,
 ) -> anyhow::Result<()> {
+    let name = kind.name();
     let split = task.data.split(SplitKind::Homology);
     let width = task.label_count();
     let freq = task.train_frequency();
@@ -520,7 +521,7 @@ fn evaluate_dataset(
 
     // The models, each in every mode; the shipped model is checked against the float one.
     let mut float_full: HashMap<&str, [Vec<f32>; 2]> = HashMap::new();
-    for model_row in model_rows(args, name) {
+    for model_row in model_rows(args, kind) {
         let Some((meta, bytes)) = model_row.source.read()? else {
             results.notes.push(format!("{name}: no model for \"{}\" at {}", model_row.label, model_row.source.path().display()));
             continue;
@@ -749,7 +750,7 @@ mod tests {
             "--model",
             "other = elsewhere/{dataset}.json",
         ]);
-        let rows = model_rows(&a, "mp");
+        let rows = model_rows(&a, LabelSet::Mp);
         // Built-in rows first: four float variants, the shipped model; then the given ones.
         assert_eq!(rows.len(), 7);
         assert_eq!(rows[0], ModelRow { label: FLOAT_LABEL.into(), source: ModelSource::Trained("target/models/mp-full".into()) });

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use genepheno::domain::LabelSet;
 use genepheno::model::burn::prelude::Device;
 use genepheno::model::metadata::sha256_hex;
 use genepheno::model::{ModelMetadata, store};
@@ -14,8 +15,8 @@ use crate::artifacts::{PUBLIC_MODELS, Variant, model_dir, read_trained};
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     /// Label set.
-    #[arg(long, value_parser = ["hpo", "mp", "gwas"])]
-    pub dataset: String,
+    #[arg(long, value_parser = crate::args::label_set())]
+    pub dataset: LabelSet,
     /// Where `genepheno train` wrote its models.
     #[arg(long, default_value = "target/models")]
     pub models: PathBuf,
@@ -25,7 +26,7 @@ pub struct ExportArgs {
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let dir = model_dir(&args.models, &args.dataset, Variant::Full);
+    let dir = model_dir(&args.models, args.dataset, Variant::Full);
     export(&dir, &args.out).map(|_| ())
 }
 

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use genepheno::domain::LabelSet;
 use genepheno::model::burn::prelude::Device;
 use genepheno::model::{ModelMetadata, Predictor, store};
 use genepheno::reference::ReferenceSet;
@@ -36,10 +37,10 @@ macro_rules! shipped {
 const SHIPPED: [(&str, &[u8], &[u8], &[u8]); 3] = [shipped!("hpo"), shipped!("mp"), shipped!("gwas")];
 
 /// The shipped model of a label set (`hpo`, `mp`, `gwas`).
-pub fn shipped(dataset: &str) -> anyhow::Result<ModelFiles> {
+pub fn shipped(dataset: LabelSet) -> anyhow::Result<ModelFiles> {
     let (_, metadata, weights, reference) = SHIPPED
         .iter()
-        .find(|(name, ..)| *name == dataset)
+        .find(|(name, ..)| *name == dataset.name())
         .with_context(|| format!("no shipped model for {dataset:?}"))?;
     Ok(ModelFiles {
         origin: format!("the shipped {dataset} model"),
@@ -79,7 +80,7 @@ pub fn load(files: ModelFiles) -> anyhow::Result<Loaded> {
     let device = Device::flex();
     let model = store::load_checked_dequantized(&meta, files.weights, &device).with_context(|| files.origin.clone())?;
     let reference = match files.reference {
-        Some(bytes) => ReferenceSet::decode_for_model(&bytes, &meta.weights_sha256, &meta.dataset)
+        Some(bytes) => ReferenceSet::decode_for_model(&bytes, &meta.weights_sha256, meta.dataset)
             .map_err(|e| format!("the reference set of {} cannot be used: {e}", files.origin)),
         None => Err(format!("{} has no reference set next to it", files.origin)),
     };
@@ -93,12 +94,19 @@ mod tests {
 
     #[test]
     fn every_shipped_model_loads_from_the_binary_with_its_reference_set() {
-        for dataset in ["hpo", "mp", "gwas"] {
+        for dataset in LabelSet::ALL {
             let loaded = load(shipped(dataset).unwrap()).unwrap();
             assert_eq!(loaded.predictor.metadata().dataset, dataset);
             let reference = loaded.reference.unwrap_or_else(|e| panic!("{dataset}: {e}"));
             assert!(reference.len() > 10_000, "{dataset}: {} known genes", reference.len());
         }
-        assert!(shipped("nope").is_err());
+    }
+
+    #[test]
+    fn a_label_set_without_a_model_is_refused_where_the_command_line_is_read() {
+        let parse = |set: &str| <crate::Cli as clap::Parser>::try_parse_from(["genepheno", "predict", "--dataset", set, "-"]);
+        let err = parse("nope").err().expect("nope is no label set");
+        assert!(err.to_string().contains("[possible values: hpo, mp, gwas]"), "{err}");
+        assert!(parse("mp").is_ok());
     }
 }

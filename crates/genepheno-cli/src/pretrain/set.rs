@@ -88,7 +88,7 @@ pub fn human_proteins(data: &Path, graph: &GoGraph, part: crate::data::split::Pa
     let (c_id, c_split, c_seq) = (genes.column("entrez_id")?, genes.column("homology_split")?, genes.column("sequence")?);
     let mut sequence: HashMap<&str, &str> = HashMap::new();
     for r in &genes.rows {
-        if r[c_split] == part.as_str() && !r[c_seq].is_empty() {
+        if r[c_split] == part.name() && !r[c_seq].is_empty() {
             sequence.insert(&r[c_id], &r[c_seq]);
         }
     }

@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
+use genepheno::domain::LabelSet;
 use genepheno::model::burn::module::Param;
 use genepheno::model::burn::nn::Linear;
 use genepheno::model::burn::optim::{AdamWConfig, GradientsParams};
@@ -35,7 +36,7 @@ use genepheno::model::burn::tensor::activation::sigmoid;
 use genepheno::model::network::padded;
 use genepheno::model::{EncoderConfig, GenePheno, ModelConfig, ModelMetadata, SequenceBatch, loss, store};
 
-use crate::artifacts::{Variant, dataset_kind, dataset_version, model_dir};
+use crate::artifacts::{Variant, dataset_version, model_dir};
 use crate::data::dataset::{Dataset, SplitKind};
 use crate::metrics;
 use crate::overrides::apply_overrides;
@@ -153,8 +154,8 @@ impl TrainConfig {
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
     /// Label set.
-    #[arg(long, value_parser = ["hpo", "mp", "gwas"])]
-    pub dataset: String,
+    #[arg(long, value_parser = crate::args::label_set())]
+    pub dataset: LabelSet,
     /// Which objective (the ablations of `genepheno eval`).
     #[arg(long, value_enum, default_value = "full")]
     pub variant: Variant,
@@ -193,7 +194,7 @@ pub fn load_pretrained(dir: &Path) -> anyhow::Result<(crate::pretrain::Pretraine
 /// Trains as `args` ask and returns the directory the model was written to, none for
 /// `--head-only` (the CLI exports from there when asked: training never depends on the export).
 pub fn run(args: TrainArgs) -> anyhow::Result<Option<PathBuf>> {
-    let kind = dataset_kind(&args.dataset)?;
+    let kind = args.dataset;
     let mut config = TrainConfig::new(args.variant);
     config.apply_overrides(&args.overrides)?;
     if let Some(e) = args.epochs {
@@ -249,7 +250,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Option<PathBuf>> {
     }
     let version = dataset_version(&args.data)?;
     let dir = match config.split {
-        SplitKind::Homology => model_dir(&args.out, &args.dataset, args.variant),
+        SplitKind::Homology => model_dir(&args.out, args.dataset, args.variant),
         // Apart from the homology models that `genepheno eval` and the export read.
         SplitKind::Random => args.out.join(format!("{}-{}-random-split", args.dataset, args.variant.name())),
     };
@@ -766,7 +767,8 @@ pub fn train(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::data::dataset::{DatasetKind, ExclusivePair, Gene, GoNamespace, GoTerm, LabelTerm, Split};
+    use crate::data::dataset::{ExclusivePair, Gene, GoNamespace, GoTerm, LabelTerm, Split};
+    use genepheno::domain::LabelSet;
 
     /// A tiny in-memory dataset for exercising the loop's mechanics (never used to ship anything):
     /// label 0 is the parent of labels 1 and 2, which are exclusive; genes rich in K get label 1,
@@ -809,7 +811,7 @@ pub(crate) mod tests {
         };
         let split = Split { train: (0..16).collect(), valid: (16..20).collect(), test: (20..24).collect() };
         Dataset {
-            kind: DatasetKind::Hpo,
+            kind: LabelSet::Hpo,
             genes,
             labels: vec![label(0, vec![]), label(1, vec![0]), label(2, vec![0])],
             go_terms,

@@ -10,7 +10,7 @@ use burn::tensor::activation::sigmoid;
 use super::metadata::ModelMetadata;
 use super::encoder::FoldedStem;
 use super::network::GenePheno;
-use super::ontology::Ontology;
+use crate::ontology::Ontology;
 use super::tokens::{self, SequenceBatch};
 use super::{ModelError, store};
 use crate::regions::{Layout, RegionMap};

@@ -4,9 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::LabelSet;
+
 use super::ModelError;
 use super::network::{ModelConfig, padded};
-use super::ontology::Ontology;
+use crate::ontology::Ontology;
 
 /// A GO concept of the bottleneck.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,8 +41,8 @@ pub struct Phenotype {
 pub struct ModelMetadata {
     /// Version of the model format and training recipe.
     pub model_version: String,
-    /// Which label set: `hpo`, `mp` or `gwas`.
-    pub dataset: String,
+    /// Which label set the model predicts.
+    pub dataset: LabelSet,
     /// Version (checksum or tag) of the dataset it was trained on.
     pub dataset_version: String,
     /// Architecture, so the weights can be decoded.
@@ -146,7 +148,7 @@ pub(crate) mod tests {
             .collect();
         ModelMetadata {
             model_version: "test".into(),
-            dataset: "hpo".into(),
+            dataset: LabelSet::Hpo,
             dataset_version: "test".into(),
             config,
             concepts,

@@ -15,7 +15,6 @@ pub mod inference;
 pub mod loss;
 pub mod metadata;
 pub mod network;
-pub mod ontology;
 pub mod store;
 pub mod tokens;
 
@@ -23,7 +22,7 @@ pub use encoder::EncoderConfig;
 pub use inference::{Explanation, Prediction, Predictor, Scoring};
 pub use metadata::{Concept, ModelMetadata, Phenotype};
 pub use network::{GenePheno, ModelConfig, Output};
-pub use ontology::Ontology;
+pub use crate::ontology::Ontology;
 pub use tokens::SequenceBatch;
 
 /// Re-export so dependents use the very burn this crate was built with.

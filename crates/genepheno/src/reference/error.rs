@@ -24,8 +24,8 @@ pub enum ReferenceError {
     #[error("reference set belongs to model weights {found}, but the loaded model is {expected}")]
     WrongModel { expected: String, found: String },
     /// The reference was built for another label set (e.g. MP while the HPO model is loaded).
-    #[error("reference set is for dataset {found:?}, but the loaded model is for {expected:?}")]
-    WrongDataset { expected: String, found: String },
+    #[error("reference set is for label set {found}, but the loaded model is for {expected}")]
+    WrongDataset { expected: crate::domain::LabelSet, found: crate::domain::LabelSet },
     /// [`super::ReferenceSet::encode`] was given inconsistent input.
     #[error("cannot build reference set: {0}")]
     Input(String),

@@ -29,10 +29,11 @@
 use std::io::{Read, Write};
 
 use super::codec::{Reader, Writer};
-use super::dag::Ancestors;
+use crate::ontology::Ontology;
 use super::search::Index;
 use super::sketch::{self, SketchParams};
-use super::{GeneName, KnownGene, ReferenceError, ReferenceInput, ReferenceSet, SplitPart};
+use super::{GeneName, KnownGene, ReferenceError, ReferenceInput, ReferenceSet};
+use crate::domain::{LabelSet, Part};
 
 /// First bytes of every reference file.
 pub const MAGIC: &[u8; 8] = b"GPREFSET";
@@ -47,8 +48,8 @@ const MAX_BODY: u64 = 256 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     pub format_version: u16,
-    /// Label set of the model (`hpo`, `mp`, `gwas`).
-    pub dataset: String,
+    /// Label set of the model (written `hpo`, `mp`, `gwas`).
+    pub dataset: LabelSet,
     /// The model's dataset version (from its metadata).
     pub dataset_version: String,
     /// SHA-256 (lower-case hex) of the model weights this file belongs to.
@@ -63,15 +64,36 @@ pub struct Header {
 
 impl Header {
     /// Refuses a file made for other weights or another dataset.
-    pub fn check_model(&self, weights_sha256: &str, dataset: &str) -> Result<(), ReferenceError> {
+    pub fn check_model(&self, weights_sha256: &str, dataset: LabelSet) -> Result<(), ReferenceError> {
         if self.dataset != dataset {
-            return Err(ReferenceError::WrongDataset { expected: dataset.into(), found: self.dataset.clone() });
+            return Err(ReferenceError::WrongDataset { expected: dataset, found: self.dataset });
         }
         if !self.weights_sha256.eq_ignore_ascii_case(weights_sha256) {
             return Err(ReferenceError::WrongModel { expected: weights_sha256.into(), found: self.weights_sha256.clone() });
         }
         Ok(())
     }
+}
+
+/// A gene's part of the split as the file writes it (0 train, 1 valid, 2 test, 3 not in dataset).
+fn split_code(part: Option<Part>) -> u8 {
+    match part {
+        Some(Part::Train) => 0,
+        Some(Part::Valid) => 1,
+        Some(Part::Test) => 2,
+        None => 3,
+    }
+}
+
+/// The part a split code stands for; `None` for a code no writer makes.
+fn split_from_code(code: u8) -> Option<Option<Part>> {
+    Some(match code {
+        0 => Some(Part::Train),
+        1 => Some(Part::Valid),
+        2 => Some(Part::Test),
+        3 => None,
+        _ => return None,
+    })
 }
 
 /// Reads the header; returns it and the offset of the gzip body.
@@ -88,7 +110,7 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<(Header, usize), ReferenceErro
     let n = r.take(4, "header length")?;
     let n = u32::from_le_bytes([n[0], n[1], n[2], n[3]]) as usize;
     let mut h = Reader::new(r.take(n, "header")?);
-    let dataset = h.str("dataset")?;
+    let dataset = h.str("dataset")?.parse::<LabelSet>().map_err(|e| ReferenceError::Corrupt(e.to_string()))?;
     let dataset_version = h.str("dataset version")?;
     let weights_sha256 = h.str("weights sha256")?;
     let split = h.str("split name")?;
@@ -107,10 +129,10 @@ pub(super) fn encode(input: &ReferenceInput) -> Result<Vec<u8>, ReferenceError> 
     let bad = |m: String| ReferenceError::Input(m);
     let params = input.params.check().map_err(bad)?;
     let (n_concepts, n_phenotypes) = (input.concept_parents.len() as u32, input.phenotype_parents.len() as u32);
-    let concept_graph = Ancestors::new(&input.concept_parents).map_err(|e| bad(format!("concept graph: {e}")))?;
-    let phenotype_graph = Ancestors::new(&input.phenotype_parents).map_err(|e| bad(format!("phenotype graph: {e}")))?;
-    if input.weights_sha256.is_empty() || input.dataset.is_empty() {
-        return Err(bad("the model's weights_sha256 and dataset must be given".into()));
+    let concept_graph = Ontology::new(input.concept_parents.clone()).map_err(|e| bad(format!("concept graph: {e}")))?;
+    let phenotype_graph = Ontology::new(input.phenotype_parents.clone()).map_err(|e| bad(format!("phenotype graph: {e}")))?;
+    if input.weights_sha256.is_empty() {
+        return Err(bad("the model's weights_sha256 must be given".into()));
     }
 
     let mut genes: Vec<&super::GeneInput> = input.genes.iter().collect();
@@ -162,12 +184,12 @@ pub(super) fn encode(input: &ReferenceInput) -> Result<Vec<u8>, ReferenceError> 
         w.varint(r.len() as u64);
     }
     for g in &genes {
-        w.u8(g.split.code());
+        w.u8(split_code(g.split));
     }
     for &d in &digests {
         w.u64_le(d);
     }
-    let closed_check = |g: &super::GeneInput, set: &[u32], graph: &Ancestors, n: u32, what: &str| {
+    let closed_check = |g: &super::GeneInput, set: &[u32], graph: &Ontology, n: u32, what: &str| {
         let set = sorted_unique(set, n, what).map_err(|e| bad(format!("gene {}: {e}", g.entrez)))?;
         let leaves = graph.most_specific(&set);
         if graph.close(&leaves) != set {
@@ -193,7 +215,7 @@ pub(super) fn encode(input: &ReferenceInput) -> Result<Vec<u8>, ReferenceError> 
     }
 
     let mut header = Writer::default();
-    header.str(&input.dataset);
+    header.str(input.dataset.name());
     header.str(&input.dataset_version);
     header.str(&input.weights_sha256);
     header.str(&input.split);
@@ -240,8 +262,9 @@ pub(super) fn decode(bytes: &[u8]) -> Result<ReferenceSet, ReferenceError> {
     }
     let concept_parents = (0..nc).map(|_| r.sorted_list(nc, "concept graph")).collect::<Result<Vec<_>, _>>()?;
     let phenotype_parents = (0..np).map(|_| r.sorted_list(np, "phenotype graph")).collect::<Result<Vec<_>, _>>()?;
-    let concept_ancestors = Ancestors::new(&concept_parents)?;
-    let phenotype_ancestors = Ancestors::new(&phenotype_parents)?;
+    let graph = |what: &str, parents: Vec<Vec<u32>>| Ontology::new(parents).map_err(|e| ReferenceError::Corrupt(format!("{what} graph: {e}")));
+    let concept_ancestors = graph("concept", concept_parents)?;
+    let phenotype_ancestors = graph("phenotype", phenotype_parents)?;
 
     let mut entrez = Vec::with_capacity(n);
     let mut previous = 0u64;
@@ -270,7 +293,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<ReferenceSet, ReferenceError> {
     let splits = (0..n)
         .map(|_| {
             let c = r.u8("split")?;
-            SplitPart::from_code(c).ok_or_else(|| ReferenceError::Corrupt(format!("split code {c}")))
+            split_from_code(c).ok_or_else(|| ReferenceError::Corrupt(format!("split code {c}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let digests = (0..n).map(|_| r.u64_le("digest")).collect::<Result<Vec<_>, _>>()?;

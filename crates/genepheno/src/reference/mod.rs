@@ -9,7 +9,7 @@
 //! and phenotype indices would then point at the wrong terms.
 //!
 //! ```ignore
-//! let reference = ReferenceSet::decode_for_model(&bytes, &metadata.weights_sha256, &metadata.dataset)?;
+//! let reference = ReferenceSet::decode_for_model(&bytes, &metadata.weights_sha256, metadata.dataset)?;
 //! match reference.identify(protein.as_bytes()) {
 //!     Some(found) => {
 //!         let gene = reference.gene(found.gene());
@@ -26,7 +26,6 @@
 //! Matching: see [`sketch`] (what is compared) and [`search`] (how calls are made).
 
 mod codec;
-mod dag;
 mod error;
 pub mod format;
 pub mod search;
@@ -37,50 +36,8 @@ pub use format::{FORMAT_VERSION, Header, MAGIC};
 pub use search::{Identification, NEAR_EXACT_MIN_IDENTITY, NEAR_EXACT_MIN_LENGTH_RATIO, Similar, Similarity};
 pub use sketch::SketchParams;
 
-use dag::Ancestors;
-
-/// Where a known gene stood in the split the model was trained and selected on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SplitPart {
-    /// The model was trained on this gene's labels: its prediction is not a fair test.
-    Train,
-    /// Used to choose the model (epoch, threshold), not for gradient steps.
-    Valid,
-    /// Held out: the model never saw this gene or a homologue at >= 50 % identity.
-    Test,
-    /// A known human gene without labels in this dataset (so not used by this model at all).
-    NotInDataset,
-}
-
-impl SplitPart {
-    pub fn label(self) -> &'static str {
-        match self {
-            SplitPart::Train => "train",
-            SplitPart::Valid => "valid",
-            SplitPart::Test => "test",
-            SplitPart::NotInDataset => "not in dataset",
-        }
-    }
-
-    fn code(self) -> u8 {
-        match self {
-            SplitPart::Train => 0,
-            SplitPart::Valid => 1,
-            SplitPart::Test => 2,
-            SplitPart::NotInDataset => 3,
-        }
-    }
-
-    fn from_code(code: u8) -> Option<Self> {
-        Some(match code {
-            0 => SplitPart::Train,
-            1 => SplitPart::Valid,
-            2 => SplitPart::Test,
-            3 => SplitPart::NotInDataset,
-            _ => return None,
-        })
-    }
-}
+use crate::domain::{LabelSet, Part};
+use crate::ontology::Ontology;
 
 /// A gene by its Entrez id and symbol.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,8 +64,10 @@ pub struct KnownGene {
     pub same_protein: Vec<GeneName>,
     /// Residues of the reference protein.
     pub length: u32,
-    /// Part of the model's split (see [`Header::split`] for which split).
-    pub split: SplitPart,
+    /// Part of the model's split the gene was in (see [`Header::split`] for which split);
+    /// `None` for a known human gene without labels in this dataset, so not used by this model
+    /// at all.
+    pub split: Option<Part>,
     /// Curated GO concepts: the gene's GO annotations (any evidence) closed upward over is_a and
     /// part_of, restricted to the model's concepts; indices in the model's concept order. This is
     /// exactly the concept row the evaluation's known-gene mode feeds the phenotype layer.
@@ -129,7 +88,8 @@ pub struct GeneInput {
     pub uniprot: String,
     /// As [`KnownGene::same_protein`].
     pub same_protein: Vec<GeneName>,
-    pub split: SplitPart,
+    /// As [`KnownGene::split`].
+    pub split: Option<Part>,
     /// Protein residues (normalised by the encoder like any query).
     pub sequence: String,
     /// As [`KnownGene::concepts`]: closed upward over the concept graph given in the input.
@@ -144,7 +104,7 @@ pub struct GeneInput {
 pub struct ReferenceInput {
     /// `dataset`, `dataset_version`, `weights_sha256` of the model; `split` names the split that
     /// [`KnownGene::split`] refers to; `params` the sketch shape. Counts are filled in by the encoder.
-    pub dataset: String,
+    pub dataset: LabelSet,
     pub dataset_version: String,
     pub weights_sha256: String,
     pub split: String,
@@ -169,8 +129,8 @@ pub struct ReferenceSet {
     /// Digest -> gene, sorted by digest (binary search; no hash map, so no random state).
     by_digest: Vec<(u64, u32)>,
     index: search::Index,
-    concept_ancestors: Ancestors,
-    phenotype_ancestors: Ancestors,
+    concept_ancestors: Ontology,
+    phenotype_ancestors: Ontology,
 }
 
 impl ReferenceSet {
@@ -187,7 +147,7 @@ impl ReferenceSet {
 
     /// Decodes a reference file only if it was built for these model weights and this dataset
     /// (the metadata's `weights_sha256` and `dataset`); checked before the body is inflated.
-    pub fn decode_for_model(bytes: &[u8], weights_sha256: &str, dataset: &str) -> Result<Self, ReferenceError> {
+    pub fn decode_for_model(bytes: &[u8], weights_sha256: &str, dataset: LabelSet) -> Result<Self, ReferenceError> {
         Self::read_header(bytes)?.check_model(weights_sha256, dataset)?;
         Self::decode(bytes)
     }

@@ -231,16 +231,16 @@ impl ReferenceSet {
 
     /// The known gene of this split part most similar to the query (by estimated k-mer Jaccard,
     /// ties: lower index), among those with at least [`SIMILAR_MIN_MATCHING_BINS`] agreeing bins.
-    /// With [`super::SplitPart::Train`]: the nearest protein the model learned from, as far as
+    /// With [`Part::Train`](crate::domain::Part::Train): the nearest protein the model learned from, as far as
     /// shared 5-mers can tell (homologues below ~60 % identity are not found).
-    pub fn nearest_in(&self, residues: &[u8], part: super::SplitPart) -> Option<Similar> {
+    pub fn nearest_in(&self, residues: &[u8], part: crate::domain::Part) -> Option<Similar> {
         let normalised = sketch::normalise(residues);
         if normalised.is_empty() {
             return None;
         }
         self.compare(&normalised, SIMILAR_MIN_MATCHING_BINS)
             .into_iter()
-            .filter(|s| self.genes[s.gene].split == part)
+            .filter(|s| self.genes[s.gene].split == Some(part))
             .max_by(|a, b| {
                 a.similarity
                     .kmer_jaccard

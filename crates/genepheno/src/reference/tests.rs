@@ -21,7 +21,7 @@ fn protein(seed: u64, len: usize) -> String {
 /// Concepts 0 <- 1 <- 2 and 3 alone; phenotypes 0 <- 1, 0 <- 2.
 fn input(genes: usize) -> ReferenceInput {
     ReferenceInput {
-        dataset: "hpo".into(),
+        dataset: LabelSet::Hpo,
         dataset_version: "v1".into(),
         weights_sha256: "ab".repeat(32),
         split: "homology".into(),
@@ -39,7 +39,7 @@ fn input(genes: usize) -> ReferenceInput {
                 } else {
                     Vec::new()
                 },
-                split: [SplitPart::Train, SplitPart::Valid, SplitPart::Test, SplitPart::NotInDataset][i % 4],
+                split: [Some(Part::Train), Some(Part::Valid), Some(Part::Test), None][i % 4],
                 sequence: protein(i as u64 + 1, 150 + 40 * (i % 9)),
                 concepts: if i % 2 == 0 { vec![0, 1, 2] } else { vec![0, 3] },
                 concepts_phenotype_evidence_only: if i % 2 == 0 { vec![2] } else { vec![] },
@@ -56,7 +56,7 @@ fn round_trip_keeps_every_field_and_sorts_by_entrez() {
     assert_eq!(bytes, ReferenceSet::encode(&input).unwrap(), "encoding is deterministic");
     let set = ReferenceSet::decode(&bytes).unwrap();
     let h = set.header();
-    assert_eq!((h.dataset.as_str(), h.genes, h.concepts, h.phenotypes), ("hpo", 40, 4, 3));
+    assert_eq!((h.dataset, h.genes, h.concepts, h.phenotypes), (LabelSet::Hpo, 40, 4, 3));
     assert_eq!(h.params, SketchParams::DEFAULT);
     assert!(set.genes().windows(2).all(|w| w[0].entrez < w[1].entrez));
     for g in &input.genes {
@@ -117,10 +117,10 @@ fn one_substitution_is_near_exact_and_half_a_protein_is_not() {
 fn the_header_binds_the_file_to_one_model() {
     let bytes = ReferenceSet::encode(&input(5)).unwrap();
     let sha = "ab".repeat(32);
-    assert!(ReferenceSet::decode_for_model(&bytes, &sha, "hpo").is_ok());
-    assert!(ReferenceSet::decode_for_model(&bytes, &sha.to_uppercase(), "hpo").is_ok());
-    assert!(matches!(ReferenceSet::decode_for_model(&bytes, &"cd".repeat(32), "hpo"), Err(ReferenceError::WrongModel { .. })));
-    assert!(matches!(ReferenceSet::decode_for_model(&bytes, &sha, "mp"), Err(ReferenceError::WrongDataset { .. })));
+    assert!(ReferenceSet::decode_for_model(&bytes, &sha, LabelSet::Hpo).is_ok());
+    assert!(ReferenceSet::decode_for_model(&bytes, &sha.to_uppercase(), LabelSet::Hpo).is_ok());
+    assert!(matches!(ReferenceSet::decode_for_model(&bytes, &"cd".repeat(32), LabelSet::Hpo), Err(ReferenceError::WrongModel { .. })));
+    assert!(matches!(ReferenceSet::decode_for_model(&bytes, &sha, LabelSet::Mp), Err(ReferenceError::WrongDataset { .. })));
     let mut newer = bytes.clone();
     newer[8] = FORMAT_VERSION as u8 + 1;
     assert_eq!(
@@ -164,13 +164,13 @@ fn nearest_training_protein_skips_other_parts() {
     let set = ReferenceSet::decode(&ReferenceSet::encode(&input).unwrap()).unwrap();
     // Gene 4 is a training gene: a copy of it finds itself.
     let g4 = &input.genes[4];
-    let found = set.nearest_in(g4.sequence.as_bytes(), SplitPart::Train).unwrap();
+    let found = set.nearest_in(g4.sequence.as_bytes(), Part::Train).unwrap();
     assert_eq!(set.gene(found.gene).symbol, "G4");
     assert!(found.similarity.kmer_jaccard > 0.9);
     // Gene 5 is a validation gene: it is not a training protein, and no other gene resembles it.
-    assert!(set.nearest_in(input.genes[5].sequence.as_bytes(), SplitPart::Train).is_none());
-    assert_eq!(set.gene(set.nearest_in(input.genes[5].sequence.as_bytes(), SplitPart::Valid).unwrap().gene).symbol, "G5");
-    assert!(set.nearest_in(b"", SplitPart::Train).is_none());
+    assert!(set.nearest_in(input.genes[5].sequence.as_bytes(), Part::Train).is_none());
+    assert_eq!(set.gene(set.nearest_in(input.genes[5].sequence.as_bytes(), Part::Valid).unwrap().gene).symbol, "G5");
+    assert!(set.nearest_in(b"", Part::Train).is_none());
 }
 
 #[test]
