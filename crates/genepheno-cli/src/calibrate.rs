@@ -20,11 +20,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use genepheno::calibration::{
     ApplicabilityCutoffs, ApplicabilityFigures, Calibration, RankingChoice, RankingRule, RuleFigures, Signals,
-    concept_confidence, prior,
+    concept_confidence,
 };
 use genepheno::model::burn::prelude::Device;
-use genepheno::model::{ModelMetadata, Predictor};
-use genepheno::protocol::Term;
+use genepheno::model::Predictor;
 use genepheno::reference::ReferenceSet;
 use genepheno::results::{ListOptions, ranked};
 
@@ -57,20 +56,6 @@ pub struct CalibrateArgs {
     pub limit: Option<usize>,
 }
 
-/// The model's phenotypes as the page sees them, each with its prior.
-pub fn terms_with_priors(meta: &ModelMetadata, train_gene_count: u32) -> Vec<Term> {
-    meta.phenotypes
-        .iter()
-        .map(|p| Term {
-            id: p.id.clone(),
-            name: p.name.clone(),
-            group: p.system.clone(),
-            parents: p.parents.clone(),
-            prior: Some(prior(p.train_genes, train_gene_count)),
-        })
-        .collect()
-}
-
 pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
     let model_path = args
         .model
@@ -89,7 +74,7 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         .and_then(|b| ReferenceSet::decode_for_model(&b, &meta.weights_sha256, meta.dataset).ok());
 
     let train_gene_count = data.homology.train.len() as u32;
-    let terms = terms_with_priors(&meta, train_gene_count);
+    let terms = genepheno::service::phenotype_terms(&meta, Some(train_gene_count));
     let model_index = |label: usize| meta.phenotypes.iter().position(|p| p.id == data.labels[label].id).map(|i| i as u32);
     let label_to_model: Vec<Option<u32>> = (0..data.labels.len()).map(model_index).collect();
     let mut genes: Vec<usize> = data.homology.valid.clone();

@@ -317,17 +317,7 @@ pub fn summary(metadata: &ModelMetadata, train_gene_count: Option<u32>, calibrat
         licence: metadata.licence.clone(),
         weights_sha256: metadata.weights_sha256.clone(),
         window: metadata.config.window,
-        phenotypes: metadata
-            .phenotypes
-            .iter()
-            .map(|p| Term {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                group: p.system.clone(),
-                parents: p.parents.clone(),
-                prior: train_gene_count.map(|n| prior(p.train_genes, n)),
-            })
-            .collect(),
+        phenotypes: phenotype_terms(metadata, train_gene_count),
         concepts: metadata
             .concepts
             .iter()
@@ -341,4 +331,20 @@ pub fn summary(metadata: &ModelMetadata, train_gene_count: Option<u32>, calibrat
             .collect(),
         calibration,
     }
+}
+
+/// The model's phenotypes as the page sees them, each with its prior over `train_gene_count`
+/// training genes when that is known.
+pub fn phenotype_terms(metadata: &ModelMetadata, train_gene_count: Option<u32>) -> Vec<Term> {
+    metadata
+        .phenotypes
+        .iter()
+        .map(|p| Term {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            group: p.system.clone(),
+            parents: p.parents.clone(),
+            prior: train_gene_count.map(|n| prior(p.train_genes, n)),
+        })
+        .collect()
 }
