@@ -17,10 +17,6 @@
 //! Loading checks each file's SHA-256 against `MANIFEST.json`, so a hand-edited or truncated file
 //! fails loudly instead of training on it.
 
-// The loader is an API for the trainer and evaluation (training/, evaluation/); not every field
-// is read by them yet.
-#![allow(dead_code)]
-
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
