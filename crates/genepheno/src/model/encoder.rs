@@ -6,13 +6,21 @@
 //! field of a few dozen residues (motif scale) at a small parameter count. Every layer's output
 //! is multiplied by the residue mask, so a padded position looks exactly like the convolution's
 //! own zero padding: a sequence scores the same alone or in a padded batch.
+//!
+//! Activations are laid out channels last, `[windows, length, channels]`, and every
+//! convolution is computed as one matrix product over its kernel's taps set side by side
+//! ([`conv_channels_last`]) rather than by burn's `Conv1d::forward`. The weights are the same
+//! `Conv1d` parameters (so trained and exported models load unchanged); what changes is the
+//! work around the product: burn's CPU convolution converts its channels-first input to
+//! channels last and builds its own tap matrix on every call, which took more time than the
+//! multiply-adds themselves in the native benchmark (issue 14).
 
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::{Embedding, EmbeddingConfig, PaddingConfig1d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::tokens::{PAD, SequenceBatch, VOCAB};
+use super::tokens::{PAD, ROW_MARGIN, SequenceBatch, VOCAB};
 
 /// Shape of the encoder.
 #[derive(Config, Debug, PartialEq)]
@@ -62,7 +70,18 @@ impl EncoderConfig {
     }
 
     /// Builds the encoder with freshly initialised weights.
+    ///
+    /// Panics when a layer reaches further than the batches' row margin
+    /// ([`ROW_MARGIN`]): its convolution would read the neighbouring window.
     pub fn init(&self, device: &Device) -> SequenceEncoder {
+        let reach = std::iter::once(Self::half_width(self.stem_kernel, 1))
+            .chain(self.dilations.iter().map(|&d| Self::half_width(self.kernel, d)))
+            .max()
+            .unwrap_or(0);
+        assert!(
+            reach <= ROW_MARGIN,
+            "a convolution of this encoder reaches {reach} positions, more than the {ROW_MARGIN} padding positions between the windows of a batch"
+        );
         // Explicit symmetric padding: burn's `Same` ignores dilation. Odd kernels keep the
         // length exactly.
         let conv = |c_in: usize, kernel: usize, dilation: usize| {
@@ -104,12 +123,12 @@ pub struct SequenceEncoder {
 pub struct FoldedStem {
     /// One `[VOCAB, channels]` table per kernel position.
     tables: Vec<Tensor<2>>,
-    /// `[1, channels, 1]`.
+    /// `[1, 1, channels]`.
     bias: Tensor<3>,
 }
 
 impl FoldedStem {
-    /// The stem's pre-activation output `[windows, channels, length]`.
+    /// The stem's pre-activation output `[windows, length, channels]`.
     fn forward(&self, batch: &SequenceBatch) -> Tensor<3> {
         let [windows, length] = batch.tokens.dims();
         let half = (self.tables.len() / 2) as isize;
@@ -131,9 +150,9 @@ impl FoldedStem {
                 None => rows,
             });
         }
-        let channels = self.bias.dims()[1];
+        let channels = self.bias.dims()[2];
         let sum = sum.expect("a stem kernel has at least one position");
-        sum.reshape([windows, length, channels]).swap_dims(1, 2) + self.bias.clone()
+        sum.reshape([windows, length, channels]) + self.bias.clone()
     }
 }
 
@@ -155,13 +174,13 @@ impl SequenceEncoder {
             })
             .collect();
         let bias = match &self.stem.bias {
-            Some(bias) => bias.val().dequantize().reshape([1, channels, 1]),
-            None => Tensor::zeros([1, channels, 1], &embedding.device()),
+            Some(bias) => bias.val().dequantize().reshape([1, 1, channels]),
+            None => Tensor::zeros([1, 1, channels], &embedding.device()),
         };
         FoldedStem { tables, bias }
     }
 
-    /// Per-residue features `[windows, channels, length]`, zero at padding, non-negative.
+    /// Per-residue features `[windows, length, channels]`, zero at padding, non-negative.
     pub fn residue_features(&self, batch: &SequenceBatch) -> Tensor<3> {
         self.residue_features_with(batch, None)
     }
@@ -173,14 +192,13 @@ impl SequenceEncoder {
         let stem = match folded {
             Some(folded) => folded.forward(batch),
             None => {
-                // [windows, length, embed] -> [windows, embed, length]
-                let x = self.embedding.forward(batch.tokens.clone()).swap_dims(1, 2);
-                self.stem.forward(x * mask.clone())
+                let x = self.embedding.forward(batch.tokens.clone()); // [windows, length, embed]
+                conv_channels_last(&self.stem, x * mask.clone())
             }
         };
         let mut x = relu(stem) * mask.clone();
         for block in &self.blocks {
-            x = x.clone() + relu(block.forward(x)) * mask.clone();
+            x = x.clone() + relu(conv_channels_last(block, x)) * mask.clone();
         }
         x
     }
@@ -200,10 +218,10 @@ impl SequenceEncoder {
     /// [`Self::residue_features_with`] gives them): residue maps compute the features once and
     /// pool them for the whole protein here.
     pub fn pool(&self, batch: &SequenceBatch, features: Tensor<3>) -> Tensor<2> {
-        let [windows, channels, _] = features.dims();
+        let [windows, _, channels] = features.dims();
         // Features are non-negative and zero at padding, so padding never wins the max.
-        let window_max: Tensor<2> = features.clone().max_dim(2).reshape([windows, channels]);
-        let window_sum: Tensor<2> = features.sum_dim(2).reshape([windows, channels]);
+        let window_max: Tensor<2> = features.clone().max_dim(1).reshape([windows, channels]);
+        let window_sum: Tensor<2> = features.sum_dim(1).reshape([windows, channels]);
         let gene_max = window_max
             .select(0, batch.window_slots.clone())
             .reshape([batch.genes, batch.max_windows, channels])
@@ -212,6 +230,43 @@ impl SequenceEncoder {
         let gene_mean = batch.membership.clone().matmul(window_sum) / batch.residues.clone();
         Tensor::cat(vec![gene_max, gene_mean], 1)
     }
+}
+
+/// `conv`, applied to channels-last input `[windows, length, c_in]` with zero padding that keeps
+/// the length (as [`EncoderConfig::init`] configures it): `[windows, length, c_out]`.
+///
+/// All rows are convolved as one sequence of `windows * length` positions: every row ends in
+/// at least [`ROW_MARGIN`] zeros (padding is zero in every layer's input), which is all the
+/// zero padding a layer of this encoder reads, so no row reads its neighbour. The `kernel`
+/// taps of each position (inputs `dilation` apart) are then contiguous slices of that
+/// sequence, laid side by side into a `[positions, kernel * c_in]` matrix and multiplied by the
+/// weights as `[kernel * c_in, c_out]`: one matrix product per layer, where the multiply-adds
+/// run at the CPU's speed, and plain tensor operations, so autodiff and every backend (flex,
+/// WebGPU) take it as they take any product.
+fn conv_channels_last(conv: &Conv1d, x: Tensor<3>) -> Tensor<3> {
+    let [windows, length, c_in] = x.dims();
+    let positions = windows * length;
+    let weight = conv.weight.val(); // [c_out, c_in, kernel]
+    let [c_out, _, kernel] = weight.dims();
+    let dilation = conv.dilation;
+    let half = EncoderConfig::half_width(kernel, dilation);
+    let flat = x.reshape([positions, c_in]);
+    let columns = if kernel == 1 {
+        flat
+    } else {
+        // Zeros before the first row and after the last one, so every tap is one slice.
+        let zeros = Tensor::<2>::zeros([half, c_in], &flat.device());
+        let padded = Tensor::cat(vec![zeros.clone(), flat, zeros], 0);
+        let taps = (0..kernel).map(|k| padded.clone().slice([k * dilation..k * dilation + positions, 0..c_in])).collect();
+        Tensor::cat(taps, 1)
+    };
+    // Row k * c_in + c of the matrix is tap k of input channel c, as the columns are laid out.
+    let matrix = weight.permute([2, 1, 0]).reshape([kernel * c_in, c_out]);
+    let mut y = columns.matmul(matrix);
+    if let Some(bias) = &conv.bias {
+        y = y + bias.val().reshape([1, c_out]);
+    }
+    y.reshape([windows, length, c_out])
 }
 
 #[cfg(all(test, feature = "train"))]
@@ -282,6 +337,33 @@ mod tests {
 
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
         t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    /// The channels-last product computes what burn's own `Conv1d::forward` computes on
+    /// channels-first input, for the stem's shape and every dilation the blocks use, at the
+    /// ends of each row too (rows end in the batch's margin of zeros, as in a batch), and no
+    /// row reads its neighbour.
+    #[test]
+    fn the_channels_last_convolution_equals_burns_conv1d() {
+        let device = Device::flex();
+        device.seed(11);
+        let config = EncoderConfig::new().with_channels(8).with_embed_dim(4);
+        let encoder = config.init(&device);
+        let layers = std::iter::once((&encoder.stem, 4)).chain(encoder.blocks.iter().map(|b| (b, 8)));
+        for (conv, c_in) in layers {
+            // Rows as a batch lays them out: 21 positions of values, then the margin's zeros.
+            let x = Tensor::<3>::random([3, 21, c_in], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+            let x = Tensor::cat(vec![x, Tensor::zeros([3, ROW_MARGIN, c_in], &device)], 1);
+            // The positions with values (the margin's own outputs are masked by the encoder).
+            let real = |t: Tensor<3>| values(t.slice([0..3, 0..21]));
+            let ours = real(conv_channels_last(conv, x.clone()));
+            let burns = real(conv.forward(x.swap_dims(1, 2)).swap_dims(1, 2));
+            assert_eq!(ours.len(), burns.len());
+            let scale = burns.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 0.0, "outputs are all zero: the comparison would prove nothing");
+            let worst = ours.iter().zip(&burns).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(worst <= 1e-5 * scale.max(1.0), "dilation {}: largest difference {worst}", conv.dilation);
+        }
     }
 
     #[test]

@@ -101,7 +101,10 @@ struct HostFeatures {
 }
 
 impl HostFeatures {
+    /// From the encoder's `[windows, length, channels]` features (kept channel by channel here:
+    /// the maps walk positions of one channel).
     async fn read(features: Tensor<3>) -> Result<Self, ModelError> {
+        let features = features.swap_dims(1, 2);
         let [windows, channels, length] = features.dims();
         let values = read(features.reshape([windows * channels, length])).await?;
         let mut before = vec![0f32; windows * channels * (length + 1)];

@@ -16,6 +16,7 @@ pub const GAP: u8 = b'-';
 /// Size of the token vocabulary: padding, 20 standard residues, one "other" token.
 pub const VOCAB: usize = 22;
 const STANDARD: &[u8; 20] = b"ACDEFGHIKLMNPQRSTVWY";
+pub use crate::batching::ROW_MARGIN;
 
 /// Maps one residue letter (either case) to its token: 1..=20 for the standard amino acids,
 /// 21 for anything else (X, U, B, Z, O, ...).
@@ -42,11 +43,13 @@ pub fn windows(len: usize, window: usize) -> Vec<(usize, usize)> {
 /// A batch of sequences, cut into windows and laid out for the encoder.
 #[derive(Debug, Clone)]
 pub struct SequenceBatch {
-    /// `[windows, length]` tokens, padded with [`PAD`].
+    /// `[windows, length]` tokens, padded with [`PAD`]: `length` is the longest window plus
+    /// [`ROW_MARGIN`].
     pub tokens: Tensor<2, Int>,
     /// The same tokens in host memory (row-major), for the folded stem's look-ups.
     pub host_tokens: Vec<i64>,
-    /// `[windows, 1, length]`: 1 at residues, 0 at padding.
+    /// `[windows, length, 1]`: 1 at residues, 0 at padding (broadcast over the encoder's
+    /// channels-last features).
     pub mask: Tensor<3>,
     /// `[genes * max_windows]`: for each gene, its windows' rows, repeated to `max_windows`
     /// (repeating a window leaves a max unchanged), so max pooling is one `select`.
@@ -75,7 +78,8 @@ impl SequenceBatch {
             .flatten()
             .map(|(a, b)| b - a)
             .max()
-            .unwrap_or(1);
+            .unwrap_or(1)
+            + ROW_MARGIN;
         let max_windows = per_gene.iter().map(Vec::len).max().unwrap_or(1);
         let genes = sequences.len();
 
@@ -104,7 +108,7 @@ impl SequenceBatch {
         Self {
             tokens: Tensor::from_data(TensorData::new(tokens.clone(), [total, length]), device),
             host_tokens: tokens,
-            mask: Tensor::from_data(TensorData::new(mask, [total, 1, length]), device),
+            mask: Tensor::from_data(TensorData::new(mask, [total, length, 1]), device),
             window_slots: Tensor::from_data(TensorData::new(slots, [genes * max_windows]), device),
             membership: Tensor::from_data(TensorData::new(membership, [genes, total]), device),
             residues: Tensor::from_data(TensorData::new(residues, [genes, 1]), device),
@@ -141,17 +145,22 @@ mod tests {
     fn batch_layout_matches_windows() {
         let device = Device::flex();
         let batch = SequenceBatch::new(&[b"ACDEFGHIK", b"AC"], 4, &device);
-        assert_eq!(batch.tokens.dims(), [4, 3]);
+        let length = 3 + ROW_MARGIN;
+        assert_eq!(batch.tokens.dims(), [4, length]);
         assert_eq!(batch.genes, 2);
         assert_eq!(batch.max_windows, 3);
         let slots = batch.window_slots.into_data().iter::<i64>().collect::<Vec<_>>();
         assert_eq!(slots, vec![0, 1, 2, 3, 3, 3]);
         let mask = batch.mask.into_data().try_to_vec::<f32>().unwrap();
-        assert_eq!(mask, vec![1., 1., 1., 1., 1., 1., 1., 1., 1., 1., 1., 0.]);
+        let residues_per_row: Vec<f32> = mask.chunks(length).map(|row| row.iter().sum()).collect();
+        assert_eq!(residues_per_row, vec![3., 3., 3., 2.]);
+        // Residues first in each row, then padding only.
+        assert!(mask.chunks(length).all(|row| row.windows(2).all(|p| p[0] >= p[1])));
         let member = batch.membership.into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(member, vec![1., 1., 1., 0., 0., 0., 0., 1.]);
         let tokens = batch.tokens.into_data().iter::<i64>().collect::<Vec<_>>();
-        assert_eq!(&tokens[9..], &[1, 2, 0]);
+        assert_eq!(&tokens[3 * length..3 * length + 3], &[1, 2, 0]);
+        assert!(tokens.chunks(length).all(|row| row[3..].iter().all(|&t| t == PAD)));
     }
 
     #[test]
@@ -159,9 +168,10 @@ mod tests {
         let device = Device::flex();
         let batch = SequenceBatch::new(&[b"AC--G"], 8, &device);
         let tokens = batch.tokens.into_data().iter::<i64>().collect::<Vec<_>>();
-        assert_eq!(tokens, vec![1, 2, PAD, PAD, 6]);
+        assert_eq!(tokens[..5], [1, 2, PAD, PAD, 6]);
         let mask = batch.mask.into_data().try_to_vec::<f32>().unwrap();
-        assert_eq!(mask, vec![1., 1., 0., 0., 1.]);
+        assert_eq!(mask[..5], [1., 1., 0., 0., 1.]);
+        assert!(mask[5..].iter().all(|&m| m == 0.0));
         assert_eq!(batch.residues.into_data().try_to_vec::<f32>().unwrap(), vec![3.0]);
     }
 }
