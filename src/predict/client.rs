@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use genepheno::domain::LabelSet;
 use genepheno::protocol::{
-    Backend, BackendChoice, ConceptMapRows, ConceptSource, Detail, Explained, Item, ModelSummary, Reason, Regions, Request, Response,
-    Scored, Subject,
+    Backend, BackendChoice, ConceptMapRows, ConceptSource, Detail, Explained, Item, LoadError, ModelSummary, Reason, Regions, Request,
+    Response, Scored, Subject,
 };
 use genepheno::scheduler::Run;
 use leptos::prelude::*;
@@ -29,8 +29,22 @@ pub enum Status {
     Loading { file: String, loaded: u64, total: Option<u64>, from_cache: bool },
     /// Ready to score.
     Ready,
-    /// Loading failed; the message says why.
-    Failed(String),
+    /// The model is not available, and why.
+    Failed(Failure),
+}
+
+/// Why the page has no model to score with.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Failure {
+    /// The worker could not load the model: which file, and why.
+    #[error("{0}")]
+    Load(LoadError),
+    /// The browser refused to start the worker.
+    #[error("this browser could not start the model's worker: {0}")]
+    NoWorker(String),
+    /// The worker stopped more often than it is restarted ([`MAX_RESTARTS`]).
+    #[error("the model stopped {times} times (last: {last}). Reload the page to try again.")]
+    KeptStopping { times: u32, last: String },
 }
 
 /// A detail or an explanation the worker could not give: for which record, in which concept
@@ -182,7 +196,7 @@ impl Predictions {
         match self.spawn(0) {
             Ok(worker) => self.worker.set_value(Some(worker)),
             Err(e) => {
-                self.status.set(Status::Failed(format!("this browser could not start the model's worker: {e:?}")))
+                self.status.set(Status::Failed(Failure::NoWorker(format!("{e:?}"))))
             }
         }
     }
@@ -222,9 +236,7 @@ impl Predictions {
         self.crashes.set_value(crashes);
         if crashes > MAX_RESTARTS {
             self.stop_helpers();
-            self.status.set(Status::Failed(format!(
-                "the model stopped {crashes} times (last: {message}). Reload the page to try again."
-            )));
+            self.status.set(Status::Failed(Failure::KeptStopping { times: crashes, last: message }));
             return;
         }
         if self.backend.get_untracked() == Some(Backend::Gpu) {
@@ -285,7 +297,7 @@ impl Predictions {
                     self.run.update(|r| r.lane_ready(lane, true));
                 }
             }
-            Response::Failed { .. } => self.drop_helper(lane),
+            Response::Failed(_) => self.drop_helper(lane),
             Response::Scored { batch, results, memory_bytes } => {
                 self.note_memory(lane, memory_bytes);
                 self.scored(batch, results);
@@ -490,7 +502,7 @@ impl Predictions {
                     self.grow_pool();
                 }
             }
-            Response::Failed { message } => self.status.set(Status::Failed(message)),
+            Response::Failed(error) => self.status.set(Status::Failed(Failure::Load(error))),
             Response::Switched { backend, notice } => {
                 self.backend.set(Some(backend));
                 self.gpu_checking.set(false);

@@ -19,9 +19,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use genepheno::reference::{ReferenceInput, ReferenceSet, SketchParams};
+use genepheno::rng::SplitMix64;
 use genepheno_cli::reference::variants::{sample, substitute, truncate};
 use genepheno_cli::reference::{Stats, build_input, read_metadata};
-use genepheno_cli::rng::SplitMix64;
 
 /// A way of changing a protein.
 type Mutation = Box<dyn Fn(&[u8], &mut SplitMix64) -> Vec<u8>>;

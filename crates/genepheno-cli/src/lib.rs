@@ -6,7 +6,6 @@ use clap::Subcommand;
 // Modules in dependency order: each uses only those above it (tests/module_graph.rs checks it).
 // Leaves shared by every stage:
 pub mod args;
-pub mod rng;
 pub mod metrics;
 pub mod overrides;
 // The pipeline: data -> task -> pretraining -> training -> export; evaluation, the reference

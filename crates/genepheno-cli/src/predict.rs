@@ -92,7 +92,7 @@ pub struct Summary {
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     let files = match &args.model {
         Some(path) => models::from_path(path)?,
-        None => models::shipped(args.dataset)?,
+        None => models::shipped(args.dataset),
     };
     let loaded = models::load(files)?;
     let mode = args.mode.unwrap_or(Mode::Sequence);
@@ -414,7 +414,7 @@ mod tests {
 
     #[test]
     fn output_is_in_input_order_and_the_same_for_any_thread_count() {
-        let loaded = load(shipped(LabelSet::Hpo).unwrap()).unwrap();
+        let loaded = load(shipped(LabelSet::Hpo)).unwrap();
         let fasta = human_fasta(300);
         // Every term, cut to the top 2: each scored record writes exactly two rows.
         let layout = Layout { format: Format::Tsv, all: true, top: Some(2), mode_column: false };
@@ -439,7 +439,7 @@ mod tests {
 
     #[test]
     fn auto_mode_scores_known_human_genes_from_curated_go_and_others_from_sequence() {
-        let loaded = load(shipped(LabelSet::Hpo).unwrap()).unwrap();
+        let loaded = load(shipped(LabelSet::Hpo)).unwrap();
         let mut fasta = human_fasta(40);
         // A bacterial-ferredoxin-like sequence: no human protein is near it.
         fasta.extend_from_slice(b">nonhuman\nAYVINDSCIACGACKPECPVNIQQGSIYAIDADSCIDCGSCASVCPVGAPNPED\n");

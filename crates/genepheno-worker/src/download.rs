@@ -4,7 +4,7 @@
 //! damaged disk, a half-written entry) is thrown away and downloaded again, and the page is told;
 //! the caller still checks whatever it gets.
 
-use genepheno::protocol::Response;
+use genepheno::protocol::{LoadError, Response};
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -22,20 +22,26 @@ fn describe(error: JsValue) -> String {
     error.as_string().unwrap_or_else(|| format!("{error:?}"))
 }
 
+/// `url` could not be fetched, for the reason `detail`.
+fn unreachable(url: &str, detail: impl Into<String>) -> LoadError {
+    LoadError::Unreachable { file: url.into(), detail: detail.into() }
+}
+
 /// Fetches a small file, revalidating with the server (the metadata names the weights, so it
 /// must be current).
-pub async fn fetch_text(url: &str) -> Result<String, String> {
+pub async fn fetch_text(url: &str) -> Result<String, LoadError> {
     let init = RequestInit::new();
     init.set_cache(RequestCache::NoCache);
     let response: web_sys::Response = JsFuture::from(scope().fetch_with_str_and_init(url, &init))
         .await
-        .map_err(|e| format!("could not fetch {url}: {}", describe(e)))?
+        .map_err(|e| unreachable(url, describe(e)))?
         .unchecked_into();
     if !response.ok() {
-        return Err(format!("could not fetch {url}: HTTP {}", response.status()));
+        return Err(unreachable(url, format!("HTTP {}", response.status())));
     }
-    let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
-    text.as_string().ok_or_else(|| format!("{url} is not text"))
+    let text = response.text().map_err(|e| unreachable(url, describe(e)))?;
+    let text = JsFuture::from(text).await.map_err(|e| unreachable(url, describe(e)))?;
+    text.as_string().ok_or_else(|| unreachable(url, "the answer is not text"))
 }
 
 async fn open_cache() -> Option<Cache> {
@@ -63,7 +69,7 @@ pub async fn fetch_checked<T>(
     url: &str,
     sha256: &str,
     read: impl Fn(&[u8]) -> Result<T, String>,
-) -> Result<Fetched<T>, String> {
+) -> Result<Fetched<T>, LoadError> {
     let key = format!("{url}?sha256={sha256}");
     let cache = open_cache().await;
     let mut repaired = false;
@@ -83,12 +89,7 @@ pub async fn fetch_checked<T>(
         repaired = true;
     }
     let mut bytes = download(url).await?;
-    let value = read(&bytes).map_err(|why| {
-        format!(
-            "{url} as served is not the version this model names ({why}): the site may be in the \
-             middle of an update; reload the page in a minute"
-        )
-    })?;
+    let value = read(&bytes).map_err(|detail| LoadError::OtherVersion { file: url.into(), detail })?;
     let mut kept = false;
     if let Some(cache) = &cache {
         forget_other_versions(cache, url).await;
@@ -112,13 +113,13 @@ async fn forget_other_versions(cache: &Cache, url: &str) {
 }
 
 /// Streams a file, posting progress about every 5% so the page's bar moves without flooding it.
-async fn download(url: &str) -> Result<Vec<u8>, String> {
+async fn download(url: &str) -> Result<Vec<u8>, LoadError> {
     let response: web_sys::Response = JsFuture::from(scope().fetch_with_str(url))
         .await
-        .map_err(|e| format!("could not download {url}: {}", describe(e)))?
+        .map_err(|e| unreachable(url, describe(e)))?
         .unchecked_into();
     if !response.ok() {
-        return Err(format!("could not download {url}: HTTP {}", response.status()));
+        return Err(unreachable(url, format!("HTTP {}", response.status())));
     }
     let total = response
         .headers()
@@ -126,19 +127,19 @@ async fn download(url: &str) -> Result<Vec<u8>, String> {
         .ok()
         .flatten()
         .and_then(|v| v.parse::<u64>().ok());
-    let body = response.body().ok_or_else(|| format!("{url}: empty response"))?;
+    let body = response.body().ok_or_else(|| unreachable(url, "the answer is empty"))?;
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize);
     let step = total.map_or(512 * 1024, |t| (t / 20).max(64 * 1024));
     let mut reported = 0u64;
     post(&Response::Progress { file: url.into(), loaded: 0, total, from_cache: false });
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(|e| format!("{url}: {}", describe(e)))?;
+        let chunk = JsFuture::from(reader.read()).await.map_err(|e| unreachable(url, describe(e)))?;
         let done = Reflect::get(&chunk, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
         if done {
             break;
         }
-        let value = Reflect::get(&chunk, &"value".into()).map_err(describe)?;
+        let value = Reflect::get(&chunk, &"value".into()).map_err(|e| unreachable(url, describe(e)))?;
         bytes.extend(Uint8Array::new(&value).to_vec());
         let loaded = bytes.len() as u64;
         if loaded - reported >= step {

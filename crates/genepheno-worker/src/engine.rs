@@ -15,7 +15,7 @@ use genepheno::model::metadata::sha256_hex;
 use genepheno::calibration::Calibration;
 use genepheno::domain::LabelSet;
 use genepheno::model::{ModelError, ModelMetadata, Predictor, store};
-use genepheno::protocol::{Backend, BackendChoice, Loaded, Reason, Request, Response, max_abs_difference};
+use genepheno::protocol::{Backend, BackendChoice, LoadError, Loaded, Reason, Request, Response, max_abs_difference};
 use genepheno::reference::ReferenceSet;
 use genepheno::service::{Host, Service, summary};
 
@@ -89,7 +89,7 @@ impl Engine {
                             wasm_bindgen_futures::spawn_local(upgrade_to_gpu(engine.clone(), model, weights, backend));
                         }
                     }
-                    Err(message) => post(&Response::Failed { message }),
+                    Err(error) => post(&Response::Failed(error)),
                 }
             }
             other => {
@@ -108,14 +108,15 @@ impl Engine {
 
 /// Loads the model on the CPU with its reference set. Returns the weights too when the GPU is
 /// wanted, for [`upgrade_to_gpu`].
-async fn load(dataset: LabelSet, choice: BackendChoice) -> Result<(Service, Loaded, Option<Vec<u8>>), String> {
+async fn load(dataset: LabelSet, choice: BackendChoice) -> Result<(Service, Loaded, Option<Vec<u8>>), LoadError> {
     let started = now_ms();
     let name = dataset.name();
-    let text = fetch_text(&format!("models/{name}.json")).await?;
+    let metadata_file = format!("models/{name}.json");
+    let text = fetch_text(&metadata_file).await?;
     let metadata = ModelMetadata::from_json(text.as_bytes())
-        .map_err(|e| format!("models/{name}.json is not usable model metadata ({e})"))?;
+        .map_err(|e| LoadError::BadMetadata { file: metadata_file.clone(), detail: e.to_string() })?;
     if metadata.dataset != dataset {
-        return Err(format!("models/{name}.json describes the {} model, not the {} one", metadata.dataset.title(), dataset.title()));
+        return Err(LoadError::OtherModel { file: metadata_file, wanted: dataset, found: metadata.dataset });
     }
     let weights_url = format!("models/{}", metadata.weights_file);
     let fetched = fetch_checked(&weights_url, &metadata.weights_sha256, |bytes| {
@@ -135,7 +136,7 @@ async fn load(dataset: LabelSet, choice: BackendChoice) -> Result<(Service, Load
     // f32 copy costs about 11 MB of memory. The 8-bit weights stay what is downloaded.
     let cpu = store::load_checked_dequantized(&metadata, weights.clone(), &Device::flex())
         .and_then(|model| Predictor::from_model(model, metadata.clone(), &Device::flex()))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| LoadError::BadWeights { file: weights_url.clone(), detail: e.to_string() })?;
     let gpu_wanted = choice != BackendChoice::Cpu;
     let (reference, reference_problem) = match load_reference(name, &metadata).await {
         Ok((reference, fixed, kept)) => {

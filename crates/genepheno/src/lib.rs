@@ -10,6 +10,7 @@ pub mod protocol;
 pub mod results;
 pub mod scheduler;
 pub mod reference;
+pub mod rng;
 pub mod regions;
 pub mod sequence;
 pub mod share;

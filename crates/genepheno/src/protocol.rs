@@ -93,7 +93,7 @@ pub enum Response {
     /// (`Loaded::gpu_check`).
     Loaded(Box<Loaded>),
     /// Loading failed; the page says so and offers to retry or switch backend.
-    Failed { message: String },
+    Failed(LoadError),
     /// The backend changed: to the GPU once it passed its self-check (no notice), or to the CPU
     /// when the GPU failed its check or failed while working (the notice says why); this and
     /// later answers come from `backend`.
@@ -155,6 +155,30 @@ pub enum Reason {
     Incomplete(String),
     #[error("the worker could not read the request: {0}")]
     Unreadable(String),
+}
+
+/// Why a model could not be loaded ([`Response::Failed`]): which file, and what was wrong with
+/// it, worded for the page. The file is the address the worker asked for, relative to the app.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be fetched: no connection, or the server answered with an error.
+    #[error("could not download {file}: {detail}")]
+    Unreachable { file: String, detail: String },
+    /// The metadata file is not model metadata this app reads.
+    #[error("{file} is not usable model metadata ({detail})")]
+    BadMetadata { file: String, detail: String },
+    /// The metadata file belongs to another label set's model.
+    #[error("{file} describes the {} model, not the {} one", .found.title(), .wanted.title())]
+    OtherModel { file: String, wanted: LabelSet, found: LabelSet },
+    /// The file as served is not the version the metadata names (checksum or binding): a site
+    /// in the middle of an update serves old and new files side by side.
+    #[error(
+        "{file} as served is not the version this model names ({detail}): the site may be in the middle of an update; reload the page in a minute"
+    )]
+    OtherVersion { file: String, detail: String },
+    /// The weights are the version named but do not make this model (a defect in the export).
+    #[error("the weights in {file} do not make a working model ({detail})")]
+    BadWeights { file: String, detail: String },
 }
 
 /// What the page needs to know about the loaded model.
@@ -447,6 +471,27 @@ mod tests {
         };
         let back: Response = serde_json::from_str(&error.to_json()).unwrap();
         assert_eq!(back, error);
+        let failed = Response::Failed(LoadError::OtherModel {
+            file: "models/mp.json".into(),
+            wanted: LabelSet::Mp,
+            found: LabelSet::Hpo,
+        });
+        let back: Response = serde_json::from_str(&failed.to_json()).unwrap();
+        assert_eq!(back, failed);
+    }
+
+    /// A load failure names the file and what the user can do, in the page's words.
+    #[test]
+    fn a_load_failure_names_its_file() {
+        let other = LoadError::OtherModel { file: "models/mp.json".into(), wanted: LabelSet::Mp, found: LabelSet::Hpo };
+        assert_eq!(other.to_string(), "models/mp.json describes the HPO model, not the MP one");
+        let stale = LoadError::OtherVersion { file: "models/hpo.bpk".into(), detail: "SHA-256 ab, expected cd".into() };
+        assert_eq!(
+            stale.to_string(),
+            "models/hpo.bpk as served is not the version this model names (SHA-256 ab, expected cd): the site may be in the middle of an update; reload the page in a minute"
+        );
+        let unreachable = LoadError::Unreachable { file: "models/hpo.json".into(), detail: "HTTP 404".into() };
+        assert_eq!(unreachable.to_string(), "could not download models/hpo.json: HTTP 404");
     }
 
     #[test]

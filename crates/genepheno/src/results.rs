@@ -457,6 +457,9 @@ mod tests {
         assert_eq!(json["records"][0]["phenotypes"][0]["id"], "HP:0001250");
         assert!(json["records"][0].get("problem").is_none());
         assert_eq!(json["records"][1]["problem"], "the model failed while computing: out of\tmemory");
+        // The files as a user receives them, whole.
+        insta::assert_snapshot!("export_tsv", tsv);
+        insta::assert_snapshot!("export_json", export.to_json());
     }
 
     #[test]

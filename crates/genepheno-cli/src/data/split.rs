@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::DataError;
-use crate::rng::SplitMix64;
+use genepheno::rng::SplitMix64;
 
 /// Identity threshold of the homology split.
 pub const MIN_IDENTITY: f64 = 0.5;

@@ -19,7 +19,7 @@ use bio::scores::blosum62;
 
 use super::format::read_tsv;
 use super::split::{Part, SEED, is_link, min_link_columns};
-use crate::rng::SplitMix64;
+use genepheno::rng::SplitMix64;
 
 pub(super) fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data")

@@ -30,7 +30,7 @@ use super::format::{read_tsv, write_tsv};
 use super::manifest::SourceEntry;
 use super::ontology::Dag;
 use super::split::{self, MMSEQS_ARGS, Part};
-use crate::rng::SplitMix64;
+use genepheno::rng::SplitMix64;
 use super::{DataError, blastdb, godb};
 
 /// Where the Swiss-Prot databases sit inside the unpacked package.

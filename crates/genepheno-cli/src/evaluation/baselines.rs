@@ -21,9 +21,9 @@ use genepheno::model::burn::nn::{Linear, LinearConfig};
 use genepheno::model::burn::optim::{AdamWConfig, GradientsParams};
 use genepheno::model::burn::prelude::*;
 use genepheno::model::burn::tensor::activation::{relu, sigmoid, softplus};
+use genepheno::rng::SplitMix64;
 
 use crate::metrics;
-use crate::rng::SplitMix64;
 use crate::task::Task;
 
 /// Training frequency of each label, the same row for every gene.

@@ -25,10 +25,10 @@ use genepheno::model::burn::optim::{AdamWConfig, GradientsParams};
 use genepheno::model::burn::prelude::*;
 use genepheno::model::burn::tensor::activation::sigmoid;
 use genepheno::model::{EncoderConfig, GenePheno, ModelConfig, SequenceBatch, loss, store};
+use genepheno::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 
 use crate::data::split::Part;
-use crate::rng::SplitMix64;
 use crate::metrics;
 use concepts::{Chosen, ConceptRule};
 use set::{GoGraph, Protein};

@@ -7,11 +7,11 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use genepheno::reference::{Identification, ReferenceSet, SketchParams};
+use genepheno::rng::SplitMix64;
 
 use super::*;
 use super::variants::{sample, substitute};
 use crate::data::dataset::SplitKind;
-use crate::rng::SplitMix64;
 use crate::task::{ConceptChoice, Task};
 
 fn root() -> PathBuf {

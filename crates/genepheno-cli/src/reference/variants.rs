@@ -2,7 +2,7 @@
 //! user gives with a few differences (a variant, an isoform, a fragment): used by the reference
 //! set's tests and by its measurements (`benches/reference_set.rs`). Deterministic for a seed.
 
-use crate::rng::SplitMix64;
+use genepheno::rng::SplitMix64;
 
 /// The 20 standard amino acids.
 const AMINO: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";

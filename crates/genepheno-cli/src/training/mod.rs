@@ -35,12 +35,12 @@ use genepheno::model::burn::prelude::*;
 use genepheno::model::burn::tensor::activation::sigmoid;
 use genepheno::model::network::padded;
 use genepheno::model::{EncoderConfig, GenePheno, ModelConfig, ModelMetadata, SequenceBatch, loss, store};
+use genepheno::rng::SplitMix64;
 
 use crate::artifacts::{Variant, dataset_version, model_dir};
 use crate::data::dataset::{Dataset, SplitKind};
 use crate::metrics;
 use crate::overrides::apply_overrides;
-use crate::rng::SplitMix64;
 use crate::task::{self, ConceptChoice, ConceptGene, Task};
 
 /// Everything that determines a training run.
@@ -591,8 +591,8 @@ pub fn train(
     let mut optimizer = AdamWConfig::new().with_weight_decay(config.weight_decay).init();
     let mut rng = SplitMix64::new(config.seed);
     let pairs = exclusive_pairs(task, config, &device);
-    let fixed_w = Tensor::<2>::from_data(TensorData::new(head.weight.clone(), [nc, padded(nl)]), &device).slice([0..nc, 0..nl]);
-    let fixed_b = Tensor::<2>::from_data(TensorData::new(head.bias[..nl].to_vec(), [1, nl]), &device);
+    // The stage-1 phenotype layer, held fixed: the model's own layer, without gradients.
+    let fixed = head.linear(nc, &device).no_grad();
     eprintln!(
         "stage 2: encoder, {} epochs, crops of {} residues, {} extra proteins for the concept loss ({} per epoch)",
         config.encoder_epochs,
@@ -649,7 +649,7 @@ pub fn train(
                     let concepts = rows(genes.iter().flat_map(|&g| task.concept_row(g)).collect(), nc, &device);
                     let supervised = rows(genes.iter().map(|&g| task.has_go(g) as u8 as f32).collect(), 1, &device);
                     let concept_logits = model.concept_logits(&batch);
-                    let phenotype_logits = sigmoid(concept_logits.clone()).matmul(fixed_w.clone()) + fixed_b.clone();
+                    let phenotype_logits = fixed.forward(sigmoid(concept_logits.clone())).slice([0..genes.len(), 0..nl]);
                     let mut total = config.phenotype_loss(phenotype_logits.clone(), labels.clone()) * config.phenotype_weight;
                     if let Some((first, second)) = &pairs {
                         let ex = loss::exclusivity(phenotype_logits, labels, first.clone(), second.clone());

@@ -12,6 +12,8 @@
 //! Everything here is defined bit for bit (no `std` hasher, no platform-dependent width), so a
 //! sketch computed in the browser equals the one the native tool stored.
 
+use crate::rng::mix;
+
 /// Bins whose k-mer set is empty (protein shorter than k, or a short protein leaving some bins
 /// without a k-mer) hold this value; real values are 1..=255.
 pub const EMPTY: u8 = 0;
@@ -60,13 +62,6 @@ pub fn digest(normalised: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     mix(h ^ normalised.len() as u64)
-}
-
-/// SplitMix64 finaliser: a fixed bijection of u64 with good avalanche.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The one-permutation b-bit MinHash sketch of normalised residues: `bins` bytes.

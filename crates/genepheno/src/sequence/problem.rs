@@ -44,8 +44,9 @@ pub enum Problem {
     TooLongNucleotide { length: usize },
     #[error(
         "nucleotide sequence does not translate to a plausible protein: frame 1 gives only \
-         {residues} residues{why} (at least {MIN_TRANSLATED_RESIDUES} are needed); give the \
+         {residues} {unit}{why} (at least {MIN_TRANSLATED_RESIDUES} are needed); give the \
          protein, or the coding sequence (CDS) starting at its ATG",
+        unit = if *residues == 1 { "residue" } else { "residues" },
         why = match stop_at {
             Some(at) => format!(" before the stop codon at nucleotide {at}"),
             None => String::new(),

@@ -31,17 +31,27 @@ pub struct Checked {
 
 /// Checks a record's sequence (line breaks already removed).
 ///
-/// Layout is not sequence: whitespace inside lines, and numbers standing alone between spaces
-/// (the position numbers of a GenBank or EMBL flat file: `61 mkvlaagiva llllaaagcs`), are
-/// skipped; the latter with a note. A digit inside a run of letters stays an error.
+/// Layout is not sequence: whitespace inside lines, and position numbers (those of a GenBank or
+/// EMBL flat file: `61 mkvlaagiva llllaaagcs`), are skipped; the latter with a note. A number is
+/// a position number when it stands alone between spaces, or when it touches letters but gives
+/// the position of the residue after it or before it: the line breaks are gone by now, so a
+/// GenBank line whose indentation was lost reads `...llllaaagcs61 mkvl...`. Any other digit
+/// among the letters stays an error.
 pub fn check(raw: &[u8]) -> Checked {
     let mut letters = Vec::with_capacity(raw.len());
     let mut position_numbers = 0;
     for token in raw.split(u8::is_ascii_whitespace).filter(|t| !t.is_empty()) {
         if token.iter().all(u8::is_ascii_digit) {
             position_numbers += 1;
-        } else {
-            letters.extend(token.iter().map(u8::to_ascii_uppercase));
+            continue;
+        }
+        for run in token.chunk_by(|a, b| a.is_ascii_digit() == b.is_ascii_digit()) {
+            let position = std::str::from_utf8(run).ok().filter(|_| run[0].is_ascii_digit()).and_then(|n| n.parse::<usize>().ok());
+            if position.is_some_and(|p| p == letters.len() + 1 || p == letters.len()) {
+                position_numbers += 1;
+            } else {
+                letters.extend(run.iter().map(u8::to_ascii_uppercase));
+            }
         }
     }
     if letters.is_empty() {
@@ -240,8 +250,14 @@ mod tests {
         let c = check(b"        1 mkvlaagiva llllaaagcs\n       21 sseetpa");
         assert_eq!(c.protein.as_deref(), Some("MKVLAAGIVALLLLAAAGCSSSEETPA"));
         assert_eq!(c.problems, vec![Problem::PositionNumbersSkipped { count: 2 }]);
-        // A digit inside the letters is not layout.
+        // Lines whose indentation was lost, joined: the number touching the letters is the
+        // position of the residue after it, so it is layout too.
+        let c = check(b"1 mkvlaagiva llllaaagcs21 sseetpa");
+        assert_eq!(c.protein.as_deref(), Some("MKVLAAGIVALLLLAAAGCSSSEETPA"));
+        assert_eq!(c.problems, vec![Problem::PositionNumbersSkipped { count: 2 }]);
+        // A digit inside the letters that is no position is not layout.
         assert!(matches!(check(b"MKV1LLAAGG").problems[..], [Problem::InvalidLetter { position: 4, .. }]));
+        assert!(matches!(check(b"MKVL7AAGG").problems[..], [Problem::InvalidLetter { position: 5, .. }]));
     }
 
     #[test]

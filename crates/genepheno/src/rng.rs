@@ -1,5 +1,6 @@
 //! The project's one random-number generator, a leaf every stage may use (splits, batching,
-//! baselines, tests): fully specified, so that a seed means the same thing everywhere and forever.
+//! baselines, tests) and the browser too (the reference set's sequence sketches hash with its
+//! finaliser): fully specified, so that a seed means the same thing everywhere and forever.
 
 /// SplitMix64: a tiny, fully specified generator, so the splits never depend on a crate's
 /// choice of algorithm.
@@ -12,10 +13,7 @@ impl SplitMix64 {
     }
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        mix(self.0)
     }
     /// Fisher-Yates shuffle.
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
@@ -24,6 +22,14 @@ impl SplitMix64 {
             items.swap(i, j);
         }
     }
+}
+
+/// SplitMix64's finaliser: a fixed bijection of u64 with good avalanche (each output bit depends
+/// on every input bit).
+pub fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]
