@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use genepheno::domain::LabelSet;
 use genepheno::protocol::{
-    Backend, BackendChoice, ConceptMapRows, ConceptSource, Detail, Explained, Item, LoadError, ModelSummary, Reason, Regions, Request,
-    Response, Scored, Subject,
+    Backend, BackendChoice, ConceptMapRows, ConceptSource, Detail, Explained, Item, LoadError, ModelSummary, Query, Reason, Regions,
+    Request, Response, Scored, Subject,
 };
 use genepheno::scheduler::Run;
 use leptos::prelude::*;
@@ -322,6 +322,11 @@ impl Predictions {
         self.send_to(0, request);
     }
 
+    /// Asks the main worker's loaded model.
+    fn ask(self, query: Query) {
+        self.send(&Request::Ask(query));
+    }
+
     /// Sends a request to lane `lane`'s worker (0 = the main worker).
     pub(super) fn send_to(self, lane: usize, request: &Request) {
         let worker = match lane {
@@ -408,28 +413,28 @@ impl Predictions {
             self.compare_with.set_value(None);
             self.compared.set(None);
         }
-        self.send(&Request::Detail { item: Item { key, residues }, source });
+        self.ask(Query::Detail { item: Item { key, residues }, source });
     }
 
     /// Asks why one phenotype scored as it did (answered into `explained`, or
     /// `explain_refused`).
     pub fn request_explanation(self, key: u32, residues: String, source: ConceptSource, phenotype: u32) {
         self.explain_refused.set(None);
-        self.send(&Request::Explain { item: Item { key, residues }, source, phenotype });
+        self.ask(Query::Explain { item: Item { key, residues }, source, phenotype });
     }
 
     /// Asks which stretches of a record's sequence raise or lower one phenotype's score (and a
     /// concept's), answered into `regions` or `regions_refused`.
     pub fn request_regions(self, key: u32, residues: String, phenotype: u32, concept: Option<u32>) {
         self.regions_refused.set(None);
-        self.send(&Request::Regions { item: Item { key, residues }, phenotype, concept });
+        self.ask(Query::Regions { item: Item { key, residues }, phenotype, concept });
     }
 
     /// Asks for the concept contributions to several phenotypes of one record (answered into
     /// `concept_map` or `concept_map_refused`).
     pub fn request_concept_map(self, key: u32, residues: String, source: ConceptSource, phenotypes: Vec<u32>) {
         self.concept_map_refused.set(None);
-        self.send(&Request::ConceptMap { item: Item { key, residues }, source, phenotypes });
+        self.ask(Query::ConceptMap { item: Item { key, residues }, source, phenotypes });
     }
 
     /// Asks for the detail of the record the selected one is compared with (answered into
@@ -437,7 +442,7 @@ impl Predictions {
     pub fn request_compared(self, key: u32, residues: String, source: ConceptSource) {
         self.compare_with.set_value(Some((key, source)));
         self.compared.set(None);
-        self.send(&Request::Detail { item: Item { key, residues }, source });
+        self.ask(Query::Detail { item: Item { key, residues }, source });
     }
 
     /// A request the worker could not serve: reported where it came from, and only there. A

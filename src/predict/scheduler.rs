@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use genepheno::protocol::{Reason, Scored};
+use genepheno::protocol::{Reason, Request, Scored};
 use genepheno::sequence::SequenceRecord;
 use leptos::prelude::*;
 
@@ -31,8 +31,8 @@ impl Predictions {
             batches = top_up.batches;
             changed
         });
-        for (lane, request) in batches {
-            self.send_to(lane, &request);
+        for (lane, query) in batches {
+            self.send_to(lane, &Request::Ask(query));
         }
     }
 

@@ -92,12 +92,12 @@ impl Engine {
                     Err(error) => post(&Response::Failed(error)),
                 }
             }
-            other => {
-                // Every other request names what it asked for, so its error goes to that view.
-                let Some(about) = other.subject() else { return };
+            Request::Ask(query) => {
+                // Every question names what it asked for, so its refusal goes to that view.
+                let about = query.subject();
                 let model = engine.borrow().model.clone();
                 let answer = match model {
-                    Some(model) => model.serve(other, &Worker).await,
+                    Some(model) => model.serve(query, &Worker).await,
                     None => Err(Reason::NoModel),
                 };
                 post(&answer.unwrap_or_else(|reason| Response::Error { about, reason }));

@@ -58,8 +58,16 @@ pub enum ConceptSource {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// Load a dataset's model (`hpo`, `mp`, `gwas`) on a backend. Answered by `Progress`
-    /// messages, then `Loaded` or `Failed`.
+    /// messages, then `Loaded` or `Failed`. The worker does this itself.
     Load { dataset: LabelSet, backend: BackendChoice },
+    /// A question for the loaded model ([`crate::service`] answers it).
+    Ask(Query),
+}
+
+/// What the page asks of a loaded model: each answer, or its refusal, names what was asked
+/// ([`Query::subject`]), so that a refusal reaches only the view that asked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Query {
     /// Score a batch of proteins. Answered by `Scored`.
     Score { batch: u64, items: Vec<Item> },
     /// Every score and concept activation of one protein, its known-gene match and the most
@@ -402,18 +410,19 @@ impl Request {
         serde_json::to_string(self).expect("requests always serialise")
     }
 
-    /// What an error answer to this request names; `None` for `Load`, which fails with
-    /// [`Response::Failed`].
-    pub fn subject(&self) -> Option<Subject> {
+}
+
+impl Query {
+    /// What an answer to this question, or its refusal, names.
+    pub fn subject(&self) -> Subject {
         match self {
-            Request::Load { .. } => None,
-            Request::Score { batch, .. } => Some(Subject::Batch(*batch)),
-            Request::Detail { item, source } => Some(Subject::Detail { key: item.key, source: *source }),
-            Request::Explain { item, source, phenotype } => {
-                Some(Subject::Explanation { key: item.key, source: *source, phenotype: *phenotype })
+            Query::Score { batch, .. } => Subject::Batch(*batch),
+            Query::Detail { item, source } => Subject::Detail { key: item.key, source: *source },
+            Query::Explain { item, source, phenotype } => {
+                Subject::Explanation { key: item.key, source: *source, phenotype: *phenotype }
             }
-            Request::Regions { item, phenotype, .. } => Some(Subject::Regions { key: item.key, phenotype: *phenotype }),
-            Request::ConceptMap { item, source, .. } => Some(Subject::ConceptMap { key: item.key, source: *source }),
+            Query::Regions { item, phenotype, .. } => Subject::Regions { key: item.key, phenotype: *phenotype },
+            Query::ConceptMap { item, source, .. } => Subject::ConceptMap { key: item.key, source: *source },
         }
     }
 }
@@ -444,13 +453,17 @@ mod tests {
 
     #[test]
     fn messages_round_trip_through_json() {
-        let request = Request::Explain {
+        let query = Query::Explain {
             item: Item { key: 7, residues: "MKT".into() },
             source: ConceptSource::CuratedGo,
             phenotype: 12,
         };
+        let request = Request::Ask(query.clone());
         let back: Request = serde_json::from_str(&request.to_json()).unwrap();
         assert_eq!(back, request);
+        let load = Request::Load { dataset: LabelSet::Gwas, backend: BackendChoice::Auto };
+        let back: Request = serde_json::from_str(&load.to_json()).unwrap();
+        assert_eq!(back, load);
         let response = Response::Scored {
             batch: 3,
             results: vec![Scored {
@@ -466,7 +479,7 @@ mod tests {
         let back: Response = serde_json::from_str(&response.to_json()).unwrap();
         assert_eq!(back, response);
         let error = Response::Error {
-            about: request.subject().unwrap(),
+            about: query.subject(),
             reason: Reason::NotAKnownGene,
         };
         let back: Response = serde_json::from_str(&error.to_json()).unwrap();
@@ -497,18 +510,15 @@ mod tests {
     #[test]
     fn an_error_names_the_request_it_answers() {
         let item = Item { key: 4, residues: "MKT".into() };
-        let score = Request::Score { batch: 9, items: vec![item.clone()] };
-        assert_eq!(score.subject(), Some(Subject::Batch(9)));
-        let detail = Request::Detail { item: item.clone(), source: ConceptSource::CuratedGo };
-        assert_eq!(detail.subject(), Some(Subject::Detail { key: 4, source: ConceptSource::CuratedGo }));
-        let explain = Request::Explain { item, source: ConceptSource::Sequence, phenotype: 2 };
-        assert_eq!(
-            explain.subject(),
-            Some(Subject::Explanation { key: 4, source: ConceptSource::Sequence, phenotype: 2 })
-        );
-        let map = Request::ConceptMap { item: Item { key: 5, residues: "MKT".into() }, source: ConceptSource::Sequence, phenotypes: vec![1, 2] };
-        assert_eq!(map.subject(), Some(Subject::ConceptMap { key: 5, source: ConceptSource::Sequence }));
-        let load = Request::Load { dataset: LabelSet::Hpo, backend: BackendChoice::Cpu };
-        assert_eq!(load.subject(), None);
+        let score = Query::Score { batch: 9, items: vec![item.clone()] };
+        assert_eq!(score.subject(), Subject::Batch(9));
+        let detail = Query::Detail { item: item.clone(), source: ConceptSource::CuratedGo };
+        assert_eq!(detail.subject(), Subject::Detail { key: 4, source: ConceptSource::CuratedGo });
+        let explain = Query::Explain { item: item.clone(), source: ConceptSource::Sequence, phenotype: 2 };
+        assert_eq!(explain.subject(), Subject::Explanation { key: 4, source: ConceptSource::Sequence, phenotype: 2 });
+        let regions = Query::Regions { item, phenotype: 3, concept: Some(1) };
+        assert_eq!(regions.subject(), Subject::Regions { key: 4, phenotype: 3 });
+        let map = Query::ConceptMap { item: Item { key: 5, residues: "MKT".into() }, source: ConceptSource::Sequence, phenotypes: vec![1, 2] };
+        assert_eq!(map.subject(), Subject::ConceptMap { key: 5, source: ConceptSource::Sequence });
     }
 }

@@ -22,7 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::batching::{self, LOOKAHEAD};
-use crate::protocol::{Item, Reason, Request};
+use crate::protocol::{Item, Query, Reason};
 use crate::sequence::SequenceRecord;
 
 /// Batches a lane may hold at once: the one it scores and the next, queued.
@@ -98,8 +98,8 @@ pub struct RunSummary {
 pub struct TopUp {
     /// The records were cleared (fewer than already sent), so the run started over.
     pub reset: bool,
-    /// Batches to send: (lane, `Request::Score`).
-    pub batches: Vec<(usize, Request)>,
+    /// Batches to send: (lane, `Query::Score`).
+    pub batches: Vec<(usize, Query)>,
 }
 
 impl TopUp {
@@ -209,7 +209,7 @@ impl Run {
                     self.lanes[lane].heard_ms = now_ms;
                 }
                 self.lanes[lane].in_flight.push((batch, items.iter().map(|i| i.key).collect()));
-                done.batches.push((lane, Request::Score { batch, items }));
+                done.batches.push((lane, Query::Score { batch, items }));
             }
         }
         done
@@ -331,7 +331,7 @@ mod tests {
             .batches
             .iter()
             .map(|(lane, request)| match request {
-                Request::Score { batch, items } => (*lane, *batch, items.iter().map(|i| i.key).collect()),
+                Query::Score { batch, items } => (*lane, *batch, items.iter().map(|i| i.key).collect()),
                 other => panic!("not a score batch: {other:?}"),
             })
             .collect()

@@ -15,7 +15,7 @@ use crate::domain::Part;
 use crate::model::{ModelError, ModelMetadata, Prediction, Predictor, Scoring};
 use crate::protocol::{
     Backend, ConceptMapRows, ConceptSource, Detail, Explained, Item, KnownGene, LIST_FLOOR, ModelSummary, Reason, Regions,
-    Request, Response, Scored, Similar, Term, top_scores,
+    Query, Response, Scored, Similar, Term, top_scores,
 };
 use crate::reference::{Identification, ReferenceSet};
 
@@ -176,10 +176,9 @@ impl Service {
     }
 
     /// Answers one request (every kind but `Load`: loading makes a service).
-    pub async fn serve(&self, request: Request, host: &impl Host) -> Result<Response, Reason> {
-        match request {
-            Request::Load { .. } => Err(Reason::Incomplete("a model is loaded by the worker, not asked of one".into())),
-            Request::Score { batch, items } => {
+    pub async fn serve(&self, query: Query, host: &impl Host) -> Result<Response, Reason> {
+        match query {
+            Query::Score { batch, items } => {
                 if items.iter().any(|i| i.residues.is_empty()) {
                     return Err(Reason::EmptySequence);
                 }
@@ -230,7 +229,7 @@ impl Service {
                 }
                 Ok(Response::Scored { batch, results, memory_bytes: host.memory_bytes() })
             }
-            Request::Detail { item, source } => {
+            Query::Detail { item, source } => {
                 let prediction = self.prediction(&item, source, host).await?;
                 let identified = self.identify(&item.residues);
                 let curated = match (&identified, &self.reference) {
@@ -251,7 +250,7 @@ impl Service {
                     own,
                 })))
             }
-            Request::Explain { item, source, phenotype } => {
+            Query::Explain { item, source, phenotype } => {
                 let prediction = self.prediction(&item, source, host).await?;
                 let index = phenotype as usize;
                 let score = *prediction.phenotypes.get(index).ok_or(Reason::NoSuchPhenotype(phenotype))?;
@@ -268,7 +267,7 @@ impl Service {
                     score,
                 })))
             }
-            Request::ConceptMap { item, source, phenotypes } => {
+            Query::ConceptMap { item, source, phenotypes } => {
                 let count = self.cpu.metadata().phenotypes.len();
                 if let Some(&outside) = phenotypes.iter().find(|&&p| p as usize >= count) {
                     return Err(Reason::NoSuchPhenotype(outside));
@@ -282,7 +281,7 @@ impl Service {
                 }
                 Ok(Response::ConceptMap(Box::new(ConceptMapRows { key: item.key, source, rows })))
             }
-            Request::Regions { item, phenotype, concept } => {
+            Query::Regions { item, phenotype, concept } => {
                 if item.residues.is_empty() {
                     return Err(Reason::EmptySequence);
                 }

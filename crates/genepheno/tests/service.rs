@@ -12,7 +12,7 @@ use std::path::Path;
 use genepheno::domain::{LabelSet, Part};
 use genepheno::model::burn::prelude::Device;
 use genepheno::model::{ModelMetadata, Predictor, store};
-use genepheno::protocol::{Backend, ConceptSource, Item, Reason, Request, Response};
+use genepheno::protocol::{Backend, ConceptSource, Item, Query, Reason, Response};
 use genepheno::reference::ReferenceSet;
 use genepheno::service::{Host, Service, summary};
 
@@ -66,15 +66,15 @@ fn plant() -> String {
     text.lines().skip(1).take_while(|l| !l.starts_with('>')).collect::<String>()
 }
 
-fn answer(service: &Service, request: Request, host: &Recorder) -> Result<Response, Reason> {
-    pollster::block_on(service.serve(request, host))
+fn answer(service: &Service, query: Query, host: &Recorder) -> Result<Response, Reason> {
+    pollster::block_on(service.serve(query, host))
 }
 
 #[test]
 fn a_known_gene_is_scored_from_its_curated_go_and_a_plant_protein_from_its_sequence() {
     let (service, host) = (service(), Recorder::default());
     let items = vec![Item { key: 0, residues: hemoglobin_beta() }, Item { key: 1, residues: plant() }];
-    let Ok(Response::Scored { batch, results, memory_bytes }) = answer(&service, Request::Score { batch: 7, items }, &host) else {
+    let Ok(Response::Scored { batch, results, memory_bytes }) = answer(&service, Query::Score { batch: 7, items }, &host) else {
         panic!("a batch of two proteins is scored")
     };
     assert_eq!((batch, memory_bytes, results.len()), (7, 123_456, 2));
@@ -98,23 +98,23 @@ fn a_refused_request_names_its_reason_and_the_next_one_is_answered() {
     let phenotypes = service.cpu().metadata().phenotypes.len() as u32;
     let concepts = service.cpu().metadata().concepts.len() as u32;
     let refused = [
-        (Request::Detail { item: plant.clone(), source: ConceptSource::CuratedGo }, Reason::NotAKnownGene),
-        (Request::Explain { item: plant.clone(), source: ConceptSource::Sequence, phenotype: phenotypes }, Reason::NoSuchPhenotype(phenotypes)),
-        (Request::Regions { item: plant.clone(), phenotype: 0, concept: Some(concepts) }, Reason::NoSuchConcept(concepts)),
-        (Request::ConceptMap { item: plant.clone(), source: ConceptSource::Sequence, phenotypes: vec![0, phenotypes + 3] }, Reason::NoSuchPhenotype(phenotypes + 3)),
-        (Request::Score { batch: 1, items: vec![plant.clone(), Item { key: 2, residues: String::new() }] }, Reason::EmptySequence),
+        (Query::Detail { item: plant.clone(), source: ConceptSource::CuratedGo }, Reason::NotAKnownGene),
+        (Query::Explain { item: plant.clone(), source: ConceptSource::Sequence, phenotype: phenotypes }, Reason::NoSuchPhenotype(phenotypes)),
+        (Query::Regions { item: plant.clone(), phenotype: 0, concept: Some(concepts) }, Reason::NoSuchConcept(concepts)),
+        (Query::ConceptMap { item: plant.clone(), source: ConceptSource::Sequence, phenotypes: vec![0, phenotypes + 3] }, Reason::NoSuchPhenotype(phenotypes + 3)),
+        (Query::Score { batch: 1, items: vec![plant.clone(), Item { key: 2, residues: String::new() }] }, Reason::EmptySequence),
     ];
     for (request, reason) in refused {
         assert_eq!(answer(&service, request, &host), Err(reason));
     }
     // Same record, its own sequence's concepts: answered after all those refusals.
-    let Ok(Response::Detail(detail)) = answer(&service, Request::Detail { item: plant.clone(), source: ConceptSource::Sequence }, &host) else {
+    let Ok(Response::Detail(detail)) = answer(&service, Query::Detail { item: plant.clone(), source: ConceptSource::Sequence }, &host) else {
         panic!("the detail from the sequence is answered")
     };
     assert_eq!((detail.key, detail.phenotypes.len(), detail.concepts.len()), (1, phenotypes as usize, concepts as usize));
     assert!(detail.known.is_none() && !detail.similar.is_empty(), "an unknown protein lists its most similar known genes");
     assert!(detail.own.iter().zip(&detail.phenotypes).all(|(own, shown)| own <= &(shown + 1e-6)), "propagation only raises scores");
-    let Ok(Response::Scored { results, .. }) = answer(&service, Request::Score { batch: 2, items: vec![plant] }, &host) else {
+    let Ok(Response::Scored { results, .. }) = answer(&service, Query::Score { batch: 2, items: vec![plant] }, &host) else {
         panic!("scoring goes on")
     };
     assert_eq!(results.len(), 1);
@@ -124,11 +124,11 @@ fn a_refused_request_names_its_reason_and_the_next_one_is_answered() {
 fn an_explanation_adds_up_to_the_phenotype_s_own_score() {
     let (service, host) = (service(), Recorder::default());
     let item = Item { key: 4, residues: hemoglobin_beta() };
-    let Ok(Response::Detail(detail)) = answer(&service, Request::Detail { item: item.clone(), source: ConceptSource::CuratedGo }, &host) else {
+    let Ok(Response::Detail(detail)) = answer(&service, Query::Detail { item: item.clone(), source: ConceptSource::CuratedGo }, &host) else {
         panic!("a known gene's detail from curated GO")
     };
     let strongest = (0..detail.phenotypes.len()).max_by(|&a, &b| detail.phenotypes[a].total_cmp(&detail.phenotypes[b])).unwrap() as u32;
-    let Ok(Response::Explained(why)) = answer(&service, Request::Explain { item, source: ConceptSource::CuratedGo, phenotype: strongest }, &host) else {
+    let Ok(Response::Explained(why)) = answer(&service, Query::Explain { item, source: ConceptSource::CuratedGo, phenotype: strongest }, &host) else {
         panic!("the strongest phenotype is explained")
     };
     let logit = why.bias + why.contributions.iter().sum::<f32>();
@@ -148,5 +148,4 @@ fn the_summary_carries_the_model_s_terms_and_priors_over_its_training_genes() {
     assert_eq!(summary.dataset, LabelSet::Hpo);
     assert_eq!((summary.phenotypes.len(), summary.concepts.len()), (meta.phenotypes.len(), meta.concepts.len()));
     assert!(summary.phenotypes.iter().all(|t| t.prior.is_some_and(|p| (0.0..=1.0).contains(&p))));
-    assert!(answer(&service, Request::Load { dataset: LabelSet::Mp, backend: genepheno::protocol::BackendChoice::Cpu }, &Recorder::default()).is_err());
 }
