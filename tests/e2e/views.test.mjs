@@ -106,11 +106,13 @@ function requestsPassThroughAlter() {
 async function refuseNext(page, kind) {
   await page.evaluate((kind) => {
     window.__alter = (message) => {
+      // Questions for the model travel as {"Ask": {"Score" | "Detail" | ...: {...}}}.
       const request = JSON.parse(message);
-      if (!request[kind]) return message;
+      const query = request.Ask?.[kind];
+      if (!query) return message;
       window.__alter = null;
       window.__altered += 1;
-      const items = kind === "Score" ? request.Score.items : [request[kind].item];
+      const items = kind === "Score" ? query.items : [query.item];
       items[0].residues = "";
       return JSON.stringify(request);
     };
