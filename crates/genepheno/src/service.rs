@@ -1,4 +1,4 @@
-//! Answers to the page's requests from a loaded model: scoring (with known genes recognised and
+//! Answers to the page's questions ([`Query`]) from a loaded model: scoring (with known genes recognised and
 //! scored from their curated GO), details, explanations, concept maps and residue maps, each
 //! refused with a typed [`Reason`] that names what failed. Pure logic over the predictors and the
 //! reference set, so it runs natively and is tested there (tests/service.rs, on the shipped
@@ -175,7 +175,7 @@ impl Service {
         }
     }
 
-    /// Answers one request (every kind but `Load`: loading makes a service).
+    /// Answers one question of the page (loading is the worker's own: it makes a service).
     pub async fn serve(&self, query: Query, host: &impl Host) -> Result<Response, Reason> {
         match query {
             Query::Score { batch, items } => {
