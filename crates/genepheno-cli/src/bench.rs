@@ -78,8 +78,8 @@ pub struct BenchArgs {
     /// Residue maps: for each length, the first protein of genes.tsv.gz nearest to it is
     /// mapped for one phenotype and one concept (as the worker asks), by `Predictor::regions`
     /// and by masking every stretch (`regions_by_masking`), the two taking turns. Comma-separated;
-    /// none to skip.
-    #[arg(long, value_delimiter = ',', default_value = "1000,2261")]
+    /// `--regions` with no value skips them.
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "1000,2261")]
     pub regions: Vec<usize>,
     /// Timed calls of each residue-map way per protein (after one untimed call of each).
     #[arg(long, default_value_t = 5)]

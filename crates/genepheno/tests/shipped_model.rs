@@ -55,6 +55,34 @@ fn the_folded_stem_scores_real_proteins_like_the_convolution() {
     eprintln!("shipped model, 48 real proteins: largest logit difference folded vs convolution {worst:.2e}");
 }
 
+/// `Predictor` on the CPU runs the encoder on host buffers (`model::encoder::cpu`), not through
+/// tensors: on real proteins, one window or several, its concept activations are the
+/// convolution's (the tensor path the trainer and WebGPU take), batch by batch as the page
+/// makes them.
+#[test]
+fn the_cpu_predictor_scores_real_proteins_like_the_tensor_model() {
+    use genepheno::model::Predictor;
+    let models = root().join("public/models");
+    let meta: ModelMetadata = serde_json::from_slice(&std::fs::read(models.join("hpo.json")).unwrap()).unwrap();
+    let weights = std::fs::read(models.join(&meta.weights_file)).unwrap();
+    let device = Device::flex();
+    let model = store::load_checked_dequantized(&meta, weights, &device).unwrap();
+    let predictor = Predictor::from_model(model.clone(), meta.clone(), &device).unwrap();
+    let proteins = human_proteins(64);
+    assert!(proteins.iter().any(|p| p.len() > meta.config.window), "a protein longer than the window");
+    let mut worst = 0f32;
+    for chunk in proteins.chunks(16) {
+        let sequences: Vec<&[u8]> = chunk.iter().map(|p| p.as_bytes()).collect();
+        let batch = SequenceBatch::new(&sequences, meta.config.window, &device);
+        let tensors = values(sigmoid(model.concept_logits(&batch)));
+        let predicted: Vec<f32> =
+            pollster::block_on(predictor.predict(&sequences)).unwrap().into_iter().flat_map(|p| p.concepts).collect();
+        assert_eq!(predicted.len(), tensors.len());
+        worst = predicted.iter().zip(&tensors).fold(worst, |m, (x, y)| m.max((x - y).abs()));
+    }
+    assert!(worst < 1e-5, "largest concept difference {worst}");
+}
+
 /// The residue map (issue 15) is faithful on real proteins: masking the three stretches it
 /// names as raising a phenotype's score most lowers that score more than masking three random
 /// stretches of the same sizes; and a protein longer than the model's window is mapped in its

@@ -14,6 +14,11 @@
 //! work around the product: burn's CPU convolution converts its channels-first input to
 //! channels last and builds its own tap matrix on every call, which took more time than the
 //! multiply-adds themselves in the native benchmark (issue 14).
+//!
+//! On a CPU device the predictor goes one step further ([`cpu`]): the same layers on host
+//! buffers, with each convolution's taps accumulated in place by gemm and the element-wise steps
+//! in one pass. This module's tensor path is what training (autodiff) and WebGPU run, and what
+//! the CPU path is tested against.
 
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::{Embedding, EmbeddingConfig, PaddingConfig1d};
@@ -21,6 +26,8 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::tokens::{PAD, ROW_MARGIN, SequenceBatch, VOCAB};
+
+pub mod cpu;
 
 /// Shape of the encoder.
 #[derive(Config, Debug, PartialEq)]
@@ -239,6 +246,13 @@ impl SequenceEncoder {
         // Features are non-negative and zero at padding, so padding never wins the max.
         let window_max: Tensor<2> = features.clone().max_dim(1).reshape([windows, channels]);
         let window_sum: Tensor<2> = features.sum_dim(1).reshape([windows, channels]);
+        Self::pool_windows(batch, window_max, window_sum)
+    }
+
+    /// The pooling of [`Self::pool`] from each window's max and sum over its positions
+    /// (`[windows, channels]` each): the gene's max over its windows and mean over its residues.
+    pub fn pool_windows(batch: &SequenceBatch, window_max: Tensor<2>, window_sum: Tensor<2>) -> Tensor<2> {
+        let channels = window_max.dims()[1];
         let gene_max = window_max
             .select(0, batch.window_slots.clone())
             .reshape([batch.genes, batch.max_windows, channels])

@@ -8,7 +8,8 @@ use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
 use super::metadata::ModelMetadata;
-use super::encoder::FoldedStem;
+use super::encoder::cpu::{CpuEncoder, CpuFeatures};
+use super::encoder::{FoldedStem, SequenceEncoder};
 use super::network::GenePheno;
 use crate::ontology::Ontology;
 use super::tokens::{self, SequenceBatch};
@@ -61,6 +62,10 @@ pub struct Predictor {
     /// The embedding folded into the stem convolution once at load: scoring reads it instead
     /// of multiplying embeddings by the stem's kernel for every residue.
     stem: FoldedStem,
+    /// On a CPU device, the encoder's weights in host memory: its forward then runs on host
+    /// buffers ([`CpuEncoder`]), the same features with far fewer passes over memory. `None` on
+    /// the GPU, which takes the tensor path.
+    cpu: Option<CpuEncoder>,
     metadata: ModelMetadata,
     ontology: Option<Ontology>,
     device: Device,
@@ -159,7 +164,47 @@ impl Predictor {
             None
         };
         let stem = model.fold_stem();
-        Ok(Self { model, stem, metadata, ontology, device: device.clone() })
+        let cpu = (*device == Device::flex() && !device.is_autodiff()).then(|| CpuEncoder::new(model.encoder(), &stem));
+        Ok(Self { model, stem, cpu, metadata, ontology, device: device.clone() })
+    }
+
+    /// The residue features of `batch` `[windows, length, channels]` and the pooled gene
+    /// features `[genes, 2 * channels]` (as `SequenceEncoder::residue_features` and `pool`
+    /// give them): on host buffers on the CPU, by tensors elsewhere.
+    fn encode(&self, batch: &SequenceBatch) -> (Tensor<3>, Tensor<2>) {
+        match &self.cpu {
+            Some(cpu) => {
+                let features = cpu.residue_features(batch);
+                let pooled = self.pool_cpu(batch, &features);
+                let [windows, length] = batch.tokens.dims();
+                let values = TensorData::new(features.values, [windows, length, cpu.channels()]);
+                (Tensor::from_data(values, &self.device), pooled)
+            }
+            None => {
+                let encoder = self.model.encoder();
+                let features = encoder.residue_features_with(batch, Some(&self.stem));
+                let pooled = encoder.pool(batch, features.clone());
+                (features, pooled)
+            }
+        }
+    }
+
+    /// The pooled gene features of `batch` alone (see [`Self::encode`]).
+    fn pooled(&self, batch: &SequenceBatch) -> Tensor<2> {
+        match &self.cpu {
+            Some(cpu) => self.pool_cpu(batch, &cpu.residue_features(batch)),
+            None => self.model.encoder().forward_with(batch, Some(&self.stem)),
+        }
+    }
+
+    /// Pooling from the CPU encoder's per-window reductions.
+    fn pool_cpu(&self, batch: &SequenceBatch, features: &CpuFeatures) -> Tensor<2> {
+        let windows = batch.tokens.dims()[0];
+        let table = |values: &[f32]| {
+            let channels = values.len() / windows;
+            Tensor::<2>::from_data(TensorData::new(values.to_vec(), [windows, channels]), &self.device)
+        };
+        SequenceEncoder::pool_windows(batch, table(&features.window_max), table(&features.window_sum))
     }
 
     /// The metadata the model was loaded with.
@@ -198,7 +243,7 @@ impl Predictor {
             return Err(ModelError::Input("empty sequence".into()));
         }
         let batch = SequenceBatch::new(sequences, self.metadata.config.window, &self.device);
-        let concepts = sigmoid(self.model.concept_logits_with(&batch, Some(&self.stem)));
+        let concepts = sigmoid(self.model.concept_logits_from_pooled(self.pooled(&batch)));
         let logits = self.model.phenotype_logits(concepts.clone());
         let concepts = read(concepts).await?;
         let logits = read(logits).await?;
@@ -244,13 +289,11 @@ impl Predictor {
         let stretches = layout.stretches(len);
         let window = self.metadata.config.window;
         let radius = self.metadata.config.encoder.receptive_radius();
-        let encoder = self.model.encoder();
 
         // The whole protein once: its pooled features as `predict` computes them, and its
         // residue features on the host.
         let batch = SequenceBatch::new(&[residues], window, &self.device);
-        let features = encoder.residue_features_with(&batch, Some(&self.stem));
-        let whole_pooled = encoder.pool(&batch, features.clone());
+        let (features, whole_pooled) = self.encode(&batch);
         let whole = HostFeatures::read(features).await?;
 
         // Each stretch's pieces (one per window it touches) and their masked segments.
@@ -290,7 +333,7 @@ impl Predictor {
             // A segment lies within one window, so it is read as one window.
             let batch = SequenceBatch::new(&refs, window, &self.device);
             debug_assert_eq!(batch.tokens.dims()[0], chunk.len());
-            recomputed.push(HostFeatures::read(encoder.residue_features_with(&batch, Some(&self.stem))).await?);
+            recomputed.push(HostFeatures::read(self.encode(&batch).0).await?);
         }
         let segment_value = |segment: usize, channel: usize, at: usize| {
             let features = &recomputed[segment / per_call];
