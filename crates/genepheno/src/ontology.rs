@@ -115,6 +115,19 @@ impl Ontology {
         }
     }
 
+    /// Every term's depth: the length of its shortest path up to a root (roots have depth 0).
+    pub fn depths(&self) -> Vec<u32> {
+        let mut depth = vec![0u32; self.len()];
+        // Parents before children: a term's parents have their depths when it is reached.
+        for &term in self.children_first.iter().rev() {
+            let parents = &self.parents[term as usize];
+            if let Some(nearest) = parents.iter().map(|&p| depth[p as usize]).min() {
+                depth[term as usize] = nearest + 1;
+            }
+        }
+        depth
+    }
+
     /// The upward closure of `terms`, sorted.
     pub fn close(&self, terms: &[u32]) -> Vec<u32> {
         let mut all: Vec<u32> = terms.to_vec();
@@ -178,6 +191,13 @@ mod tests {
         assert_eq!(onto.ancestors(3), &[0, 1, 2]);
         assert!(onto.ancestors(0).is_empty());
         assert_eq!(onto.close(&[3, 5]), vec![0, 1, 2, 3, 5]);
+    }
+
+    #[test]
+    fn depth_is_the_shortest_path_to_a_root() {
+        // 6 sits under 4 (depth 3) and directly under the root 0: its shortest way up is 1.
+        let onto = Ontology::new(vec![vec![], vec![0], vec![0], vec![1, 2], vec![3], vec![], vec![4, 0]]).unwrap();
+        assert_eq!(onto.depths(), vec![0, 1, 1, 2, 3, 0, 1]);
     }
 
     #[test]

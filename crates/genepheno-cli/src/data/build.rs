@@ -77,11 +77,10 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
     // --- GO ----------------------------------------------------------------------------------
     eprintln!("reading GO.db");
     let go = godb::read_file(&dir(&GO_DB).join(godb::SQLITE))?;
-    let mut go_dag = Dag::default();
+    let go_dag = Dag::from_edges(go.edges.iter().map(|(child, parent, _)| (child.as_str(), parent.as_str())))?;
     let mut is_a: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut part_of: HashMap<&str, Vec<&str>> = HashMap::new();
     for (child, parent, relation) in &go.edges {
-        go_dag.add_edge(child, parent);
         let map = if *relation == "is_a" { &mut is_a } else { &mut part_of };
         map.entry(child.as_str()).or_default().push(parent.as_str());
     }
@@ -106,7 +105,6 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
         go_closed.entry(*gene).or_default().extend(up.iter().cloned());
     }
     let used_terms: BTreeSet<&str> = go_closed.values().flatten().map(String::as_str).collect();
-    let mut depth_memo = HashMap::new();
 
     // --- splits ------------------------------------------------------------------------------
     eprintln!("aligning {} proteins all-against-all with mmseqs2", genes.len());
@@ -166,7 +164,7 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
             .map(|t| {
                 let row = go_terms[t];
                 let list = |m: &HashMap<&str, Vec<&str>>| m.get(t).map(|v| { let mut v = v.clone(); v.sort(); v.join(",") }).unwrap_or_default();
-                vec![t.to_string(), row.namespace.clone(), go_dag.depth(t, &mut depth_memo).to_string(), list(&is_a), list(&part_of), row.name.clone()]
+                vec![t.to_string(), row.namespace.clone(), go_dag.depth(t).to_string(), list(&is_a), list(&part_of), row.name.clone()]
             })
             .collect(),
         "GO terms reachable upward from the genes' annotations, with is_a and part_of parents",
@@ -188,7 +186,7 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
         let per_term = labels::label_counts(&set.gene_labels, &homology, &random);
         let kept = labels::keep_labels(&per_term);
         let parents_in = |t: &str| -> Vec<String> {
-            set.dag.as_ref().map(|d| d.parents(t).iter().filter(|p| kept.contains_key(p.as_str())).cloned().collect()).unwrap_or_default()
+            set.dag.as_ref().map(|d| d.parents(t).filter(|p| kept.contains_key(*p)).map(str::to_owned).collect()).unwrap_or_default()
         };
         let gene_rows: Vec<Vec<String>> = set
             .gene_labels
@@ -239,7 +237,7 @@ pub fn build(out: &Path, cache: &Path, work: &Path) -> Result<Manifest, DataErro
             }
         }
         let terms: Vec<(String, String)> = kept.keys().map(|t| (t.to_string(), set.names[t].clone())).collect();
-        let parents_full = |t: &str| set.dag.as_ref().map(|d| d.parents(t).to_vec()).unwrap_or_default();
+        let parents_full = |t: &str| set.dag.as_ref().map(|d| d.parents(t).map(str::to_owned).collect()).unwrap_or_default();
         let (pairs, candidates) = exclusive::find_pairs(&terms, &parents_full, &genes_of);
         counts.insert(format!("{name}_exclusive_candidates"), candidates);
         counts.insert(format!("{name}_exclusive_pairs"), pairs.len());

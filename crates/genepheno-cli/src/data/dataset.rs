@@ -404,7 +404,7 @@ mod tests {
         for id in ["HP:0001252", "HP:0001276", "HP:0003808", "HP:0011804", "HP:0003011"] {
             let i = d.label_index(id).unwrap_or_else(|| panic!("{id} should be a label"));
             let want: Vec<&str> =
-                obo.dag.parents(id).iter().map(String::as_str).filter(|p| *p != hpo::PHENOTYPIC_ABNORMALITY).collect();
+                obo.dag.parents(id).filter(|p| *p != hpo::PHENOTYPIC_ABNORMALITY).collect();
             assert_eq!(ids(&d, &d.labels[i].parents), want, "{id}");
         }
         assert!(d.label_index(hpo::PHENOTYPIC_ABNORMALITY).is_none());

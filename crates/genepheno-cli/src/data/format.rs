@@ -1,41 +1,46 @@
 //! The committed files' on-disk format: tab-separated text, one header line naming the columns,
 //! gzip-compressed with a fixed header (no file name, mtime 0) so that identical content gives
 //! identical bytes on every machine. Lists inside a cell are comma-separated.
+//!
+//! Rows are read and written by the `csv` crate with tabs, no quoting and `\n` line ends: the
+//! cells are identifiers, counts and names, never quoted, so the files stay plain TSV that any
+//! tool reads (`zcat | cut -f`), and every row must have the header's number of cells.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 
 use flate2::{Compression, GzBuilder, read::GzDecoder};
 
 use super::DataError;
 
+fn csv_error(path: &Path, e: csv::Error) -> DataError {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => DataError::Format(format!(
+            "{}: line {} has {len} cells, the header {expected_len}",
+            path.display(),
+            pos.as_ref().map_or(0, |p| p.line()),
+        )),
+        _ => DataError::Format(format!("{}: {e}", path.display())),
+    }
+}
+
 /// Writes `header` then `rows` as a deterministic gzip TSV (or plain TSV when the name does not end
 /// in `.gz`). Cells must not contain tabs or newlines: this is checked, because a stray tab would
 /// silently shift every later column for the reader.
 pub fn write_tsv(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<(), DataError> {
-    let mut text = String::new();
-    text.push_str(&header.join("\t"));
-    text.push('\n');
-    for row in rows {
-        if row.len() != header.len() {
-            return Err(DataError::Format(format!(
-                "{}: row has {} cells, header {}",
-                path.display(),
-                row.len(),
-                header.len()
-            )));
-        }
-        for (i, cell) in row.iter().enumerate() {
-            if cell.contains(['\t', '\n', '\r']) {
-                return Err(DataError::Format(format!("{}: cell {cell:?} has a tab or newline", path.display())));
-            }
-            if i > 0 {
-                text.push('\t');
-            }
-            text.push_str(cell);
-        }
-        text.push('\n');
+    if let Some(cell) = rows.iter().flatten().find(|cell| cell.contains(['\t', '\n', '\r'])) {
+        return Err(DataError::Format(format!("{}: cell {cell:?} has a tab or newline", path.display())));
     }
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b'\t')
+        .quote_style(csv::QuoteStyle::Never)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    writer.write_record(header).map_err(|e| csv_error(path, e))?;
+    for row in rows {
+        writer.write_record(row).map_err(|e| csv_error(path, e))?;
+    }
+    let text = writer.into_inner().map_err(|e| DataError::Format(format!("{}: {e}", path.display())))?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
     }
@@ -43,10 +48,10 @@ pub fn write_tsv(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<(
         // mtime 0 and no file name are GzBuilder's defaults; set them explicitly because the
         // reproducibility of the committed bytes depends on it.
         let mut encoder = GzBuilder::new().mtime(0).write(Vec::new(), Compression::best());
-        encoder.write_all(text.as_bytes()).map_err(|e| DataError::io(path, e))?;
+        encoder.write_all(&text).map_err(|e| DataError::io(path, e))?;
         encoder.finish().map_err(|e| DataError::io(path, e))?
     } else {
-        text.into_bytes()
+        text
     };
     std::fs::write(path, bytes).map_err(|e| DataError::io(path, e))
 }
@@ -70,23 +75,17 @@ impl Table {
 /// Reads a file written by [`write_tsv`] (gzip or plain, chosen by the extension).
 pub fn read_tsv(path: &Path) -> Result<Table, DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let reader: Box<dyn Read> =
+    let input: Box<dyn Read> =
         if path.extension().is_some_and(|e| e == "gz") { Box::new(GzDecoder::new(file)) } else { Box::new(file) };
-    let mut lines = BufReader::new(reader).lines();
-    let header = match lines.next() {
-        Some(line) => line.map_err(|e| DataError::io(path, e))?,
-        None => return Err(DataError::Format(format!("{}: empty file", path.display()))),
-    };
-    let columns: Vec<String> = header.split('\t').map(str::to_owned).collect();
-    let mut rows = Vec::new();
-    for line in lines {
-        let line = line.map_err(|e| DataError::io(path, e))?;
-        let row: Vec<String> = line.split('\t').map(str::to_owned).collect();
-        if row.len() != columns.len() {
-            return Err(DataError::Format(format!("{}: row with {} cells: {line:.80}", path.display(), row.len())));
-        }
-        rows.push(row);
+    let mut reader = csv::ReaderBuilder::new().delimiter(b'\t').quoting(false).from_reader(input);
+    let columns: Vec<String> = reader.headers().map_err(|e| csv_error(path, e))?.iter().map(str::to_owned).collect();
+    if columns.iter().all(String::is_empty) {
+        return Err(DataError::Format(format!("{}: empty file", path.display())));
     }
+    let rows = reader
+        .records()
+        .map(|record| record.map(|r| r.iter().map(str::to_owned).collect()).map_err(|e| csv_error(path, e)))
+        .collect::<Result<Vec<Vec<String>>, _>>()?;
     Ok(Table { columns, rows })
 }
 
@@ -120,5 +119,22 @@ mod tests {
     fn tabs_inside_cells_are_refused() {
         let path = std::env::temp_dir().join(format!("gp-format-tab-{}.tsv", std::process::id()));
         assert!(write_tsv(&path, &["a"], &[vec!["x\ty".to_owned()]]).is_err());
+    }
+
+    /// The bytes are plain TSV (no quotes, `\n` line ends), and a row whose cell count differs
+    /// from the header's is refused on writing and on reading, naming the line.
+    #[test]
+    fn files_are_plain_tsv_and_ragged_rows_are_refused() {
+        let dir = std::env::temp_dir().join(format!("gp-format-plain-{}", std::process::id()));
+        let path = dir.join("t.tsv");
+        let rows = vec![vec!["HP:1".to_owned(), "a \"quoted\" name, with comma".to_owned()], vec!["HP:2".to_owned(), String::new()]];
+        write_tsv(&path, &["id", "name"], &rows).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "id\tname\nHP:1\ta \"quoted\" name, with comma\nHP:2\t\n");
+        assert_eq!(read_tsv(&path).unwrap().rows, rows);
+        assert!(write_tsv(&path, &["id", "name"], &[vec!["HP:1".to_owned()]]).is_err());
+        std::fs::write(&path, "id\tname\nHP:1\tx\nHP:2\n").unwrap();
+        let err = read_tsv(&path).err().expect("a ragged row is an error").to_string();
+        assert!(err.contains("line 3"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

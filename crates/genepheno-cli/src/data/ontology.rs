@@ -1,26 +1,64 @@
-//! A directed acyclic graph of terms (child -> parents) and the upward closure the metrics and
-//! labels rely on: a gene annotated to a term is annotated to all of that term's ancestors.
+//! The registry files' term graphs (GO from GO.db, HPO from hp.obo) keyed by their ids, over the
+//! project's one graph type, [`genepheno::ontology::Ontology`]: ids are numbered in the order
+//! they are first seen, and every closure, ancestor list and depth comes from that graph, so the
+//! data build, the trainer, the reference set and the page share one implementation. The graph
+//! is checked when built: an edge list with a cycle is an error, not an endless walk.
 
 use std::collections::{BTreeSet, HashMap};
 
-/// Parents of each term by id. Terms without an entry are roots (or unknown).
-#[derive(Debug, Default, Clone)]
+use genepheno::ontology::Ontology;
+
+use super::DataError;
+
+/// A term graph over ids (child -> parents). Ids without parents are roots; ids the graph does
+/// not hold at all are treated as roots too (their closure is themselves).
+#[derive(Debug, Clone)]
 pub struct Dag {
-    parents: HashMap<String, Vec<String>>,
+    ids: Vec<String>,
+    index: HashMap<String, u32>,
+    graph: Ontology,
+    depths: Vec<u32>,
+}
+
+impl Default for Dag {
+    fn default() -> Self {
+        Self::from_edges(std::iter::empty::<(&str, &str)>()).expect("an empty graph has no cycle")
+    }
 }
 
 impl Dag {
-    /// Records `child -> parent`. Duplicates are ignored.
-    pub fn add_edge(&mut self, child: &str, parent: &str) {
-        let list = self.parents.entry(child.to_owned()).or_default();
-        if !list.iter().any(|p| p == parent) {
-            list.push(parent.to_owned());
+    /// The graph of `child -> parent` edges. A repeated edge counts once; each term's parents
+    /// keep the order of their first edge.
+    pub fn from_edges<'a>(edges: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, DataError> {
+        let mut ids: Vec<String> = Vec::new();
+        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut parents: Vec<Vec<u32>> = Vec::new();
+        let mut number = |id: &str, parents: &mut Vec<Vec<u32>>| -> u32 {
+            if let Some(&i) = index.get(id) {
+                return i;
+            }
+            let i = ids.len() as u32;
+            ids.push(id.to_owned());
+            index.insert(id.to_owned(), i);
+            parents.push(Vec::new());
+            i
+        };
+        for (child, parent) in edges {
+            let c = number(child, &mut parents);
+            let p = number(parent, &mut parents);
+            if !parents[c as usize].contains(&p) {
+                parents[c as usize].push(p);
+            }
         }
+        let graph = Ontology::new(parents).map_err(|e| DataError::Format(format!("term graph: {e}")))?;
+        let depths = graph.depths();
+        Ok(Self { ids, index, graph, depths })
     }
 
-    /// Direct parents of `term` (empty for roots and unknown terms).
-    pub fn parents(&self, term: &str) -> &[String] {
-        self.parents.get(term).map(Vec::as_slice).unwrap_or(&[])
+    /// Direct parents of `term`, in the order of their edges (none for roots and unknown terms).
+    pub fn parents(&self, term: &str) -> impl Iterator<Item = &str> + '_ {
+        let parents: &[u32] = self.index.get(term).map(|&i| self.graph.parents()[i as usize].as_slice()).unwrap_or(&[]);
+        parents.iter().map(|&p| self.ids[p as usize].as_str())
     }
 
     /// `term` and all its ancestors.
@@ -28,27 +66,21 @@ impl Dag {
         self.close([term])
     }
 
-    /// Upward closure of a set of terms: the terms and every ancestor of each, sorted.
+    /// Upward closure of a set of terms: the terms and every ancestor of each, sorted by id.
     pub fn close<'a>(&self, terms: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<&str> = terms.into_iter().collect();
-        while let Some(term) = stack.pop() {
-            if seen.insert(term.to_owned()) {
-                stack.extend(self.parents(term).iter().map(String::as_str));
+        let mut closed = BTreeSet::new();
+        for term in terms {
+            closed.insert(term.to_owned());
+            if let Some(&i) = self.index.get(term) {
+                closed.extend(self.graph.ancestors(i as usize).iter().map(|&a| self.ids[a as usize].clone()));
             }
         }
-        seen
+        closed
     }
 
-    /// Length of the shortest path from `term` up to a root (roots have depth 0).
-    pub fn depth(&self, term: &str, memo: &mut HashMap<String, u32>) -> u32 {
-        if let Some(&d) = memo.get(term) {
-            return d;
-        }
-        let parents = self.parents(term).to_vec();
-        let d = if parents.is_empty() { 0 } else { 1 + parents.iter().map(|p| self.depth(p, memo)).min().unwrap_or(0) };
-        memo.insert(term.to_owned(), d);
-        d
+    /// Length of the shortest path from `term` up to a root (roots and unknown terms: 0).
+    pub fn depth(&self, term: &str) -> u32 {
+        self.index.get(term).map_or(0, |&i| self.depths[i as usize])
     }
 }
 
@@ -58,16 +90,19 @@ mod tests {
 
     #[test]
     fn closure_follows_every_path_to_the_root() {
-        let mut dag = Dag::default();
-        dag.add_edge("c", "b");
-        dag.add_edge("c", "x");
-        dag.add_edge("b", "a");
-        dag.add_edge("x", "a");
-        dag.add_edge("d", "c");
+        let dag = Dag::from_edges([("c", "b"), ("c", "x"), ("b", "a"), ("x", "a"), ("d", "c"), ("c", "b")]).unwrap();
         let closed: Vec<_> = dag.close(["d"]).into_iter().collect();
         assert_eq!(closed, ["a", "b", "c", "d", "x"]);
-        let mut memo = HashMap::new();
-        assert_eq!(dag.depth("d", &mut memo), 3);
-        assert_eq!(dag.depth("a", &mut memo), 0);
+        assert_eq!(dag.parents("c").collect::<Vec<_>>(), ["b", "x"], "edge order, a repeated edge once");
+        assert_eq!(dag.depth("d"), 3);
+        assert_eq!(dag.depth("a"), 0);
+        assert_eq!(dag.ancestors_and_self("unknown").into_iter().collect::<Vec<_>>(), ["unknown"]);
+        assert_eq!(dag.parents("unknown").count(), 0);
+    }
+
+    #[test]
+    fn a_cycle_is_an_error() {
+        let err = Dag::from_edges([("a", "b"), ("b", "c"), ("c", "a")]).unwrap_err();
+        assert!(err.to_string().contains("cycle"), "{err}");
     }
 }

@@ -85,10 +85,7 @@ pub fn build(data: &Path, cache: &Path) -> Result<SharedProteinsManifest, DataEr
 
     // GO: direct annotations (ND dropped), closed upward in GO 2022, kept to the project's terms.
     let go = godb::read_file(&fetch::fetch_and_unpack(&GO_DB, cache)?.join(godb::SQLITE))?;
-    let mut dag = Dag::default();
-    for (child, parent, _) in &go.edges {
-        dag.add_edge(child, parent);
-    }
+    let dag = Dag::from_edges(go.edges.iter().map(|(child, parent, _)| (child.as_str(), parent.as_str())))?;
     let project = read_tsv(&data.join("go_terms.tsv.gz"))?;
     let c_id = project.column("go_id")?;
     let project_terms: HashSet<&str> = project.rows.iter().map(|r| r[c_id].as_str()).collect();

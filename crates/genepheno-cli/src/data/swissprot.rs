@@ -79,10 +79,7 @@ pub fn build(data: &Path, cache: &Path) -> Result<SwissProtManifest, DataError> 
     let alt = godb::read_alt_ids(&conn)?;
     let obsolete = godb::read_obsolete(&conn)?;
     let current: HashSet<&str> = go.terms.iter().map(|t| t.id.as_str()).collect();
-    let mut dag = Dag::default();
-    for (child, parent, _) in &go.edges {
-        dag.add_edge(child, parent);
-    }
+    let dag = Dag::from_edges(go.edges.iter().map(|(child, parent, _)| (child.as_str(), parent.as_str())))?;
     let project = read_tsv(&data.join("go_terms.tsv.gz"))?;
     let c_id = project.column("go_id")?;
     let project_terms: BTreeSet<String> = project.rows.iter().map(|r| r[c_id].clone()).collect();
