@@ -31,8 +31,8 @@ impl Predictions {
             batches = top_up.batches;
             changed
         });
-        for (lane, query) in batches {
-            self.send_to(lane, &Request::Ask(query));
+        for batch in batches {
+            self.send_to(batch.lane, &Request::Ask(batch.query()));
         }
     }
 

@@ -98,8 +98,24 @@ pub struct RunSummary {
 pub struct TopUp {
     /// The records were cleared (fewer than already sent), so the run started over.
     pub reset: bool,
-    /// Batches to send: (lane, `Query::Score`).
-    pub batches: Vec<(usize, Query)>,
+    /// Batches to send, each to its lane.
+    pub batches: Vec<Batch>,
+}
+
+/// One batch of records for one lane's worker.
+#[derive(Debug, PartialEq)]
+pub struct Batch {
+    pub lane: usize,
+    /// The run's number for it: the worker's answer names it.
+    pub number: u64,
+    pub items: Vec<Item>,
+}
+
+impl Batch {
+    /// The question the worker is asked.
+    pub fn query(self) -> Query {
+        Query::Score { batch: self.number, items: self.items }
+    }
 }
 
 impl TopUp {
@@ -209,7 +225,7 @@ impl Run {
                     self.lanes[lane].heard_ms = now_ms;
                 }
                 self.lanes[lane].in_flight.push((batch, items.iter().map(|i| i.key).collect()));
-                done.batches.push((lane, Query::Score { batch, items }));
+                done.batches.push(Batch { lane, number: batch, items });
             }
         }
         done
@@ -330,10 +346,7 @@ mod tests {
         top_up
             .batches
             .iter()
-            .map(|(lane, request)| match request {
-                Query::Score { batch, items } => (*lane, *batch, items.iter().map(|i| i.key).collect()),
-                other => panic!("not a score batch: {other:?}"),
-            })
+            .map(|b| (b.lane, b.number, b.items.iter().map(|i| i.key).collect()))
             .collect()
     }
 
