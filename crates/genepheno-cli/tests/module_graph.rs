@@ -99,15 +99,15 @@ fn every_module_uses_only_modules_declared_before_it() {
 #[test]
 fn a_forward_reference_is_found() {
     assert_eq!(named_modules("use crate::training::Variant; x::crate::no; crate::export::run()"), ["training", "export"]);
-    let root = std::env::temp_dir().join(format!("module-graph-{}", std::process::id()));
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
     fs::create_dir_all(root.join("late")).unwrap();
     fs::write(root.join("lib.rs"), "pub mod early;\npub mod late;\n").unwrap();
     fs::write(root.join("early.rs"), "// crate::late in a comment\nfn f() { crate::late::g() }\n#[cfg(test)]\nmod tests { use crate::late; }\n").unwrap();
     fs::write(root.join("late").join("mod.rs"), "use crate::early;\n").unwrap();
     fs::write(root.join("late").join("tests.rs"), "use crate::late;\n").unwrap();
-    let order = declared_order(&root);
-    let forward = forward_references(&root, &order);
-    fs::remove_dir_all(&root).unwrap();
+    let order = declared_order(root);
+    let forward = forward_references(root, &order);
     assert_eq!(order, ["early", "late"]);
     assert_eq!(forward.keys().cloned().collect::<Vec<_>>(), [("early".to_string(), "late".to_string())]);
 }

@@ -23,10 +23,9 @@ fn human_fasta(n: usize) -> String {
         .collect()
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("genepheno-predict-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory with no models in it, removed when dropped (also when a test fails).
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
 }
 
 /// Runs the binary in `dir` (a directory with no models in it) with `stdin` fed in.
@@ -52,14 +51,15 @@ fn predict(dir: &std::path::Path, args: &[&str], stdin: Option<&[u8]>) -> Output
 
 #[test]
 fn file_gzip_and_stdin_give_the_same_output_for_any_thread_count_from_any_directory() {
-    let dir = temp_dir("same");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let fasta = human_fasta(120);
     std::fs::write(dir.join("human.fasta"), &fasta).unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(fasta.as_bytes()).unwrap();
     std::fs::write(dir.join("human.fasta.gz"), gz.finish().unwrap()).unwrap();
 
-    let plain = predict(&dir, &["--threads", "1", "human.fasta"], None);
+    let plain = predict(dir, &["--threads", "1", "human.fasta"], None);
     assert_eq!(plain.status.code(), Some(0), "{}", String::from_utf8_lossy(&plain.stderr));
     // Not a terminal: no progress bar, nothing on stderr for a clean input.
     assert!(plain.stderr.is_empty(), "{}", String::from_utf8_lossy(&plain.stderr));
@@ -67,20 +67,20 @@ fn file_gzip_and_stdin_give_the_same_output_for_any_thread_count_from_any_direct
     assert_eq!(text.lines().next(), Some("record_id\tterm_id\tterm_name\tscore"), "the documented default header");
     assert!(text.lines().count() > 120, "at least one term per protein above the threshold, got {} lines", text.lines().count());
 
-    let gzip = predict(&dir, &["--threads", "2", "human.fasta.gz"], None);
+    let gzip = predict(dir, &["--threads", "2", "human.fasta.gz"], None);
     assert_eq!(gzip.stdout, plain.stdout);
-    let stdin = predict(&dir, &["--threads", "3", "-"], Some(fasta.as_bytes()));
+    let stdin = predict(dir, &["--threads", "3", "-"], Some(fasta.as_bytes()));
     assert_eq!(stdin.status.code(), Some(0));
     assert_eq!(stdin.stdout, plain.stdout);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn bad_records_are_reported_with_record_and_position_and_the_rest_are_scored() {
-    let dir = temp_dir("bad");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     let good = human_fasta(3);
     let fasta = format!("{good}>bad1 a typo\nMKVLA1AGIV\n>empty\n\n{good}");
-    let out = predict(&dir, &["--top", "1", "-"], Some(fasta.as_bytes()));
+    let out = predict(dir, &["--top", "1", "-"], Some(fasta.as_bytes()));
     assert_eq!(out.status.code(), Some(3), "some records not scored");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("stdin: record 4 (bad1): not scored: '1' at position 6"), "{stderr}");
@@ -91,30 +91,30 @@ fn bad_records_are_reported_with_record_and_position_and_the_rest_are_scored() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1 + 6, "header and the top term of each of the 6 good records:\n{stdout}");
     assert!(stdout.contains("#2\t"), "renamed duplicates are written under their new name");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn inputs_that_are_not_fasta_and_wrong_options_fail_with_their_own_status() {
-    let dir = temp_dir("fail");
-    let fastq = predict(&dir, &["-"], Some(b"@read1\nACGT\n+\nIIII\n"));
+    let tmp = temp_dir();
+    let dir = tmp.path();
+    let fastq = predict(dir, &["-"], Some(b"@read1\nACGT\n+\nIIII\n"));
     assert_eq!(fastq.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&fastq.stderr).contains("FASTQ"));
     assert!(fastq.stdout.is_empty(), "nothing written for an input that is not FASTA");
-    let missing = predict(&dir, &["no-such.fasta"], None);
+    let missing = predict(dir, &["no-such.fasta"], None);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such.fasta"));
-    let usage = predict(&dir, &["--threads", "0", "-"], Some(b">a\nMKV\n"));
+    let usage = predict(dir, &["--threads", "0", "-"], Some(b">a\nMKV\n"));
     assert_eq!(usage.status.code(), Some(2));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn mode_column_and_jsonl_say_which_mode_scored_each_record() {
-    let dir = temp_dir("mode");
+    let tmp = temp_dir();
+    let dir = tmp.path();
     // Two known human proteins, then one no human protein resembles.
     let fasta = format!("{}>nonhuman\nAYVINDSCIACGACKPECPVNIQQGSIYAIDADSCIDCGSCASVCPVGAPNPED\n", human_fasta(2));
-    let tsv = predict(&dir, &["--mode", "auto", "--all", "--top", "2", "-"], Some(fasta.as_bytes()));
+    let tsv = predict(dir, &["--mode", "auto", "--all", "--top", "2", "-"], Some(fasta.as_bytes()));
     assert_eq!(tsv.status.code(), Some(0), "{}", String::from_utf8_lossy(&tsv.stderr));
     let text = String::from_utf8(tsv.stdout).unwrap();
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
@@ -122,7 +122,7 @@ fn mode_column_and_jsonl_say_which_mode_scored_each_record() {
     let modes: Vec<&str> = rows[1..].iter().map(|r| r[4]).collect();
     assert_eq!(modes, ["known-gene", "known-gene", "known-gene", "known-gene", "sequence", "sequence"]);
 
-    let jsonl = predict(&dir, &["--mode", "auto", "--format", "jsonl", "--top", "3", "-"], Some(fasta.as_bytes()));
+    let jsonl = predict(dir, &["--mode", "auto", "--format", "jsonl", "--top", "3", "-"], Some(fasta.as_bytes()));
     let lines: Vec<serde_json::Value> =
         String::from_utf8(jsonl.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 3);
@@ -133,10 +133,9 @@ fn mode_column_and_jsonl_say_which_mode_scored_each_record() {
     assert!(lines.iter().all(|l| l["terms"].as_array().is_some_and(|t| t.len() <= 3)));
 
     // Sequence mode scores the known genes from their sequence instead: other scores.
-    let seq = predict(&dir, &["--mode", "sequence", "--all", "--top", "2", "-"], Some(fasta.as_bytes()));
+    let seq = predict(dir, &["--mode", "sequence", "--all", "--top", "2", "-"], Some(fasta.as_bytes()));
     let seq_text = String::from_utf8(seq.stdout).unwrap();
     assert!(seq_text.lines().skip(1).all(|l| l.ends_with("\tsequence")));
     let without_mode = |t: &str| t.lines().skip(1).take(4).map(|l| l.rsplit_once('\t').unwrap().0.to_owned()).collect::<Vec<_>>();
     assert_ne!(without_mode(&seq_text), without_mode(&text), "curated GO and sequence gave the very same terms and scores");
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -223,13 +223,12 @@ mod tests {
 
     #[test]
     fn a_changed_package_is_refused_with_both_checksums() {
-        let cache = std::env::temp_dir().join(format!("gp-fetch-{}", std::process::id()));
-        std::fs::create_dir_all(&cache).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path();
         let fake = Source { file: "fake_1.0_all.deb", sha256: "00", ..METASTUDENT };
         std::fs::write(cache.join(fake.file), b"not the package").unwrap();
-        let err = fetch_and_unpack(&fake, &cache).unwrap_err().to_string();
+        let err = fetch_and_unpack(&fake, cache).unwrap_err().to_string();
         assert!(err.contains("checksum"), "{err}");
         assert!(err.contains(&sha256_bytes(b"not the package")), "{err}");
-        std::fs::remove_dir_all(cache).unwrap();
     }
 }

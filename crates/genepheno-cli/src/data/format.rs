@@ -100,8 +100,8 @@ mod tests {
 
     #[test]
     fn gzip_output_is_byte_stable_and_round_trips() {
-        let dir = std::env::temp_dir().join(format!("gp-format-{}", std::process::id()));
-        let (a, b) = (dir.join("a.tsv.gz"), dir.join("b.tsv.gz"));
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.tsv.gz"), dir.path().join("b.tsv.gz"));
         let rows = vec![vec!["1".to_owned(), "GO:1,GO:2".to_owned()], vec!["2".to_owned(), String::new()]];
         write_tsv(&a, &["id", "terms"], &rows).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -112,12 +112,12 @@ mod tests {
         assert_eq!(table.rows, rows);
         assert_eq!(split_list(&table.rows[0][1]).collect::<Vec<_>>(), ["GO:1", "GO:2"]);
         assert_eq!(split_list(&table.rows[1][1]).count(), 0);
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn tabs_inside_cells_are_refused() {
-        let path = std::env::temp_dir().join(format!("gp-format-tab-{}.tsv", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tab.tsv");
         assert!(write_tsv(&path, &["a"], &[vec!["x\ty".to_owned()]]).is_err());
     }
 
@@ -125,8 +125,8 @@ mod tests {
     /// from the header's is refused on writing and on reading, naming the line.
     #[test]
     fn files_are_plain_tsv_and_ragged_rows_are_refused() {
-        let dir = std::env::temp_dir().join(format!("gp-format-plain-{}", std::process::id()));
-        let path = dir.join("t.tsv");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.tsv");
         let rows = vec![vec!["HP:1".to_owned(), "a \"quoted\" name, with comma".to_owned()], vec!["HP:2".to_owned(), String::new()]];
         write_tsv(&path, &["id", "name"], &rows).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "id\tname\nHP:1\ta \"quoted\" name, with comma\nHP:2\t\n");
@@ -135,6 +135,5 @@ mod tests {
         std::fs::write(&path, "id\tname\nHP:1\tx\nHP:2\n").unwrap();
         let err = read_tsv(&path).err().expect("a ragged row is an error").to_string();
         assert!(err.contains("line 3"), "{err}");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -30,62 +30,46 @@ impl Obo {
     }
 }
 
-/// Parses the `[Term]` stanzas of an OBO 1.2 file (is_a edges only: hp.obo has no other
-/// relations between phenotype terms).
+/// Reads an OBO file with `fastobo` (the OBO 1.4 grammar: escapes, trailing qualifiers and
+/// comments are the parser's business, and a malformed line is refused with its line and column)
+/// and keeps what the labels need from its `[Term]` frames: names and is_a edges of live terms,
+/// and redirects from alt_ids and from obsolete terms' `replaced_by`. Only is_a edges: hp.obo has
+/// no other relation between phenotype terms.
 pub fn parse_obo(text: &str) -> Result<Obo, DataError> {
-    let mut obo = Obo::default();
-    let mut edges: Vec<(String, String)> = Vec::new();
-    let mut stanza: Option<&str> = None;
-    let (mut id, mut name, mut obsolete) = (String::new(), String::new(), false);
-    let (mut parents, mut alts, mut replaced): (Vec<String>, Vec<String>, Option<String>) = (vec![], vec![], None);
-    let mut flush = |stanza: Option<&str>, id: &mut String, name: &mut String, obsolete: &mut bool, parents: &mut Vec<String>, alts: &mut Vec<String>, replaced: &mut Option<String>| {
-        if stanza == Some("[Term]") && !id.is_empty() {
-            if *obsolete {
-                if let Some(r) = replaced.take() {
-                    obo.redirects.insert(id.clone(), r);
-                }
-            } else {
-                obo.names.insert(id.clone(), std::mem::take(name));
-                edges.extend(parents.iter().map(|p| (id.clone(), p.clone())));
-                for a in alts.iter() {
-                    obo.redirects.insert(a.clone(), id.clone());
-                }
-            }
-        }
-        id.clear();
-        name.clear();
-        *obsolete = false;
-        parents.clear();
-        alts.clear();
-        *replaced = None;
+    use fastobo::ast::{EntityFrame, TermClause};
+    let doc = fastobo::from_str(text).map_err(|e| DataError::Format(format!("hp.obo: {e}")))?;
+    let mut obo = Obo {
+        data_version: doc.header().data_version().map(|v| v.as_str().to_owned()).unwrap_or_default(),
+        ..Obo::default()
     };
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.starts_with('[') {
-            flush(stanza, &mut id, &mut name, &mut obsolete, &mut parents, &mut alts, &mut replaced);
-            stanza = Some(line);
-            continue;
+    let mut edges: Vec<(String, String)> = Vec::new();
+    for frame in doc.entities() {
+        let EntityFrame::Term(term) = frame else { continue };
+        let id = term.id().as_inner().to_string();
+        let (mut name, mut obsolete, mut replaced_by) = (String::new(), false, None);
+        let (mut parents, mut alts) = (Vec::new(), Vec::new());
+        for clause in term.clauses() {
+            match clause.as_inner() {
+                TermClause::Name(n) => name = n.as_str().to_owned(),
+                TermClause::IsA(parent) => parents.push(parent.to_string()),
+                TermClause::AltId(alt) => alts.push(alt.to_string()),
+                TermClause::IsObsolete(flag) => obsolete = *flag,
+                TermClause::ReplacedBy(r) => replaced_by = Some(r.to_string()),
+                _ => {}
+            }
         }
-        let Some((key, value)) = line.split_once(": ") else { continue };
-        if stanza.is_none() {
-            if key == "data-version" {
-                obo.data_version = value.to_owned();
+        if obsolete {
+            if let Some(r) = replaced_by {
+                obo.redirects.insert(id, r);
             }
             continue;
         }
-        // Drop trailing "! comment" and "{qualifiers}" from id-valued tags.
-        let id_value = || value.split([' ', '!', '{']).next().unwrap_or("").to_owned();
-        match key {
-            "id" => id = value.to_owned(),
-            "name" => name = value.to_owned(),
-            "is_a" => parents.push(id_value()),
-            "alt_id" => alts.push(id_value()),
-            "is_obsolete" => obsolete = value == "true",
-            "replaced_by" => replaced = Some(id_value()),
-            _ => {}
+        edges.extend(parents.into_iter().map(|p| (id.clone(), p)));
+        for alt in alts {
+            obo.redirects.insert(alt, id.clone());
         }
+        obo.names.insert(id, name);
     }
-    flush(stanza, &mut id, &mut name, &mut obsolete, &mut parents, &mut alts, &mut replaced);
     if obo.names.is_empty() {
         return Err(DataError::Format("hp.obo: no [Term] stanzas".into()));
     }
@@ -139,6 +123,14 @@ mod tests {
         assert!(up.contains(PHENOTYPIC_ABNORMALITY) && up.contains("HP:0000001"));
         // alt_id of Hypotonia in this release
         assert_eq!(obo.resolve("HP:0011398"), Some("HP:0001252"));
+    }
+
+    /// A file that is not OBO is refused with where it went wrong, not read as no terms.
+    #[test]
+    fn a_malformed_file_is_refused_with_its_line() {
+        let text = "format-version: 1.2\n\n[Term]\nid: HP:0000001\nname: All\n\n[Term]\nid HP:0000118\n";
+        let err = parse_obo(text).err().expect("a malformed stanza is an error").to_string();
+        assert!(err.contains("hp.obo") && err.contains("8:1"), "{err}");
     }
 
     #[test]

@@ -888,7 +888,8 @@ pub(crate) mod tests {
         let best = trained.log.iter().map(|e| e.valid_fmax).filter(|f| !f.is_nan()).fold(0.0, f64::max);
         assert!(best > 0.9, "valid Fmax {best}");
 
-        let dir = std::env::temp_dir().join(format!("genepheno-train-test-{}", std::process::id()));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let out = dir.join("public");
         trained.save(&dir.join("model")).unwrap();
         let shipped = crate::export::export(&dir.join("model"), &out).unwrap();
@@ -900,7 +901,6 @@ pub(crate) mod tests {
         let predictor = genepheno::model::Predictor::new(meta, bytes, &Device::flex()).unwrap();
         let p = pollster::block_on(predictor.predict(&[b"MKKLKKAKKMKKLKKAKK"])).unwrap();
         assert_eq!(p[0].phenotypes.len(), 3);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// The `--pretrained` path as the command takes it: a pretraining output written to disk,
@@ -915,8 +915,8 @@ pub(crate) mod tests {
         let model_config = config.model_config(&task);
         let pretrained = model_config.init(&Device::flex());
         let bytes = store::to_bytes(&pretrained).unwrap();
-        let dir = std::env::temp_dir().join(format!("genepheno-pretrained-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let meta = crate::pretrain::Pretrained {
             model: model_config,
             concepts: task.concepts.iter().map(|&t| task.data.go_terms[t].id.clone()).collect(),
@@ -928,8 +928,8 @@ pub(crate) mod tests {
         };
         std::fs::write(dir.join("pretrained.json"), serde_json::to_vec(&meta).unwrap()).unwrap();
         std::fs::write(dir.join("pretrained.bpk"), &bytes).unwrap();
-        let (_, model) = load_pretrained(&dir).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
+        let (_, model) = load_pretrained(dir).unwrap();
+        drop(tmp);
         let trained = train(&task, &[], &config, "toy", Some(model)).unwrap();
         // Epoch 0 (the pretrained model as it is) and three fine-tuned epochs of 4 batches each.
         let encoder: Vec<_> = trained.log.iter().filter(|e| e.stage == 2).collect();

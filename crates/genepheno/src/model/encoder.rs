@@ -363,7 +363,7 @@ mod gradient_tests {
         let mut kinks = Vec::new();
         for idx in [0usize, 7, 31, 100, 150, 200, 250] {
             let eps = 1e-3f32;
-            let mut at = |delta: f32| {
+            let at = |delta: f32| {
                 let mut w = base.clone();
                 w[idx] += delta;
                 let mut e = plain.clone();
