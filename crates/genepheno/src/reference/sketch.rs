@@ -111,6 +111,26 @@ pub fn agreement(a: &[u8], b: &[u8]) -> (u16, u16) {
     (matching, compared)
 }
 
+/// Probability that two unrelated proteins agree in at least `matching` of `compared` bins by
+/// chance alone (each bin independently with the [`COLLISION`] probability): the binomial upper
+/// tail, summed in log space so that a thousand bins stay finite.
+pub fn chance_agreement(matching: u16, compared: u16) -> f64 {
+    let n = u32::from(compared);
+    let (ln_p, ln_q) = (COLLISION.ln(), (1.0 - COLLISION).ln());
+    // ln C(n, k), built up from k = 0.
+    let mut ln_choose = 0.0f64;
+    let mut tail = 0.0;
+    for k in 0..=n {
+        if k > 0 {
+            ln_choose += f64::from(n - k + 1).ln() - f64::from(k).ln();
+        }
+        if k >= u32::from(matching) {
+            tail += (ln_choose + f64::from(k) * ln_p + f64::from(n - k) * ln_q).exp();
+        }
+    }
+    tail.min(1.0)
+}
+
 /// Estimated Jaccard index of the k-mer sets from `matching` of `compared` bins, corrected for
 /// the 1/255 chance that two different k-mers store the same byte.
 pub fn jaccard(matching: u16, compared: u16) -> f64 {
@@ -139,6 +159,20 @@ pub fn identity_from_containment(containment: f64, k: u8) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tail against figures worked by hand: P(X >= 1) = 1 - (254/255)^32, P(X >= 3) ~ 3e-4
+    /// for 32 bins; nothing is certain but agreeing in no bin at all.
+    #[test]
+    fn chance_agreement_is_the_binomial_tail() {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.max(1e-300);
+        assert!(close(chance_agreement(0, 32), 1.0));
+        assert!(close(chance_agreement(1, 32), 1.0 - (254.0f64 / 255.0).powi(32)));
+        let three = chance_agreement(3, 32);
+        assert!((2.5e-4..3.5e-4).contains(&three), "{three}");
+        assert!(chance_agreement(5, 32) < 2e-7 && chance_agreement(5, 32) > 1e-7);
+        assert_eq!(chance_agreement(33, 32), 0.0);
+        assert!(chance_agreement(600, 1024).is_finite());
+    }
 
     #[test]
     fn normalise_upper_cases_and_drops_one_trailing_stop() {
