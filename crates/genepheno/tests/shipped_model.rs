@@ -3,27 +3,12 @@
 //! (computed before the fold existed) still describe what the app shows.
 #![cfg(feature = "model")]
 
-use std::io::Read;
-use std::path::Path;
-
 use genepheno::model::burn::prelude::*;
 use genepheno::model::burn::tensor::activation::sigmoid;
 use genepheno::model::{ModelMetadata, SequenceBatch, store};
 
-fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-/// The first `n` proteins of data/genes.tsv.gz (one Swiss-Prot protein per human gene).
-fn human_proteins(n: usize) -> Vec<String> {
-    let file = std::fs::File::open(root().join("data/genes.tsv.gz")).expect("data/genes.tsv.gz is committed");
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(file).read_to_string(&mut text).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    let column = header.iter().position(|c| *c == "sequence").expect("a sequence column");
-    lines.take(n).map(|l| l.split('\t').nth(column).unwrap().to_string()).collect()
-}
+mod common;
+use common::{human_proteins, root};
 
 fn values(t: Tensor<2>) -> Vec<f32> {
     t.into_data().try_to_vec::<f32>().unwrap()

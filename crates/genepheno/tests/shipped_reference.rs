@@ -2,27 +2,12 @@
 //! residue-shuffled copies of them: "most similar known genes" and "nearest protein the model
 //! learned from" name a gene only where shared 5-mers say more than chance.
 
-use std::io::Read;
-use std::path::Path;
-
 use genepheno::domain::Part;
 use genepheno::reference::ReferenceSet;
 use genepheno::rng::SplitMix64;
 
-fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-/// The first `n` proteins of data/genes.tsv.gz (one Swiss-Prot protein per human gene).
-fn human_proteins(n: usize) -> Vec<String> {
-    let file = std::fs::File::open(root().join("data/genes.tsv.gz")).expect("data/genes.tsv.gz is committed");
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(file).read_to_string(&mut text).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    let column = header.iter().position(|c| *c == "sequence").expect("a sequence column");
-    lines.take(n).map(|l| l.split('\t').nth(column).unwrap().to_string()).collect()
-}
+mod common;
+use common::{human_proteins, root};
 
 fn shipped() -> ReferenceSet {
     let bytes = std::fs::read(root().join("public/models/hpo.reference.bin")).expect("the shipped reference set");
