@@ -322,6 +322,10 @@ pub(super) fn decode(bytes: &[u8]) -> Result<ReferenceSet, ReferenceError> {
     let mut by_digest: Vec<(u64, u32)> = digests.iter().enumerate().map(|(i, &d)| (d, i as u32)).collect();
     by_digest.sort_unstable();
     let index = Index::new(&sketches, usize::from(header.params.bins));
+    let mut genes_in_part = [0; 3];
+    for part in genes.iter().filter_map(|g| g.split) {
+        genes_in_part[super::part_slot(part)] += 1;
+    }
     Ok(ReferenceSet {
         header,
         genes,
@@ -329,6 +333,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<ReferenceSet, ReferenceError> {
         sketches,
         by_digest,
         index,
+        genes_in_part,
         concept_ancestors,
         phenotype_ancestors,
     })

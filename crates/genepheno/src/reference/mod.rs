@@ -129,6 +129,9 @@ pub struct ReferenceSet {
     /// Digest -> gene, sorted by digest (binary search; no hash map, so no random state).
     by_digest: Vec<(u64, u32)>,
     index: search::Index,
+    /// How many genes each split part holds (train, valid, test): the number of genes a
+    /// part's nearest-gene search is judged against, counted once here instead of per query.
+    genes_in_part: [usize; 3],
     concept_ancestors: Ontology,
     phenotype_ancestors: Ontology,
 }
@@ -223,5 +226,15 @@ fn dense(indices: &[u32], count: usize) -> Vec<f32> {
     row
 }
 
+/// Where a split part's count sits in [`ReferenceSet`]'s per-part counts.
+fn part_slot(part: Part) -> usize {
+    match part {
+        Part::Train => 0,
+        Part::Valid => 1,
+        Part::Test => 2,
+    }
+}
+
 #[cfg(test)]
 mod tests;
+

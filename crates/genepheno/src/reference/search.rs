@@ -260,8 +260,7 @@ impl ReferenceSet {
         if normalised.is_empty() {
             return None;
         }
-        let in_part = self.genes.iter().filter(|g| g.split == Some(part)).count();
-        self.beyond_chance(&normalised, in_part)
+        self.beyond_chance(&normalised, self.genes_in_part[super::part_slot(part)])
             .into_iter()
             .filter(|s| self.genes[s.gene].split == Some(part))
             .max_by(|a, b| {
